@@ -1,0 +1,132 @@
+"""The `codetutor` command: the GUI by default, plus doctor, bench and lessons check."""
+
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import os
+import sys
+import time
+
+
+def display_problem(env: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """A plain-words reason the GUI cannot start here, or None when it should.
+
+    Qt would otherwise abort with a long plugin error on Linux desktops that lack a display
+    or the libxcb-cursor0 library.
+    """
+    env = dict(os.environ) if env is None else env
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith("xcb"):
+        return None
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return (
+            "Code Tutor needs a graphical desktop, and none was found (DISPLAY is not set). "
+            "Start it from your desktop session, or over SSH use `ssh -X`."
+        )
+    if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        if ctypes.util.find_library("xcb-cursor") is None:
+            return (
+                "Code Tutor cannot open its window: your system lacks the library libxcb-cursor0, "
+                "which Qt needs on X11. Install it (Debian/Ubuntu: `sudo apt install "
+                "libxcb-cursor0`; Fedora: `sudo dnf install xcb-util-cursor`) and start again."
+            )
+    return None
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the main window and load the model in the background."""
+    started = time.perf_counter()
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import build_app, start_default_model
+    from app.paths import resolve_paths
+    from app.settings import load_settings
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Code Tutor")
+    app.setOrganizationName("codetutor")
+    paths = resolve_paths()
+    paths.ensure()
+    cli_settings = {"model.path": args.model} if args.model else {}
+    if args.chat_format:
+        cli_settings["model.chat_format"] = args.chat_format
+    settings = load_settings(paths.site_config_file, paths.user_config_file, cli_settings)
+    parts = build_app(settings)
+    parts.window.show()
+    if args.file:
+        parts.window.open_path(args.file)
+    if args.startup_probe:
+
+        def report_idle() -> None:
+            print(f"READY {(time.perf_counter() - started) * 1000:.1f}", flush=True)
+            parts.window.close()
+
+        QTimer.singleShot(0, report_idle)
+    else:
+        QTimer.singleShot(0, lambda: start_default_model(parts))
+    code = app.exec()
+    parts.service.shutdown()
+    return code
+
+
+def run_doctor(_args: argparse.Namespace) -> int:
+    """Print the health report; non-zero exit when something is wrong."""
+    from app.doctor import doctor
+
+    return doctor(sys.stdout)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark and print its figures."""
+    from app.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def run_lessons_check(args: argparse.Namespace) -> int:
+    """Validate lesson courses; exit 1 when any has an error."""
+    from app.core.lessons.validate import check_main
+
+    return check_main(args.paths, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="codetutor", description="Code Tutor")
+    sub = parser.add_subparsers(dest="command")
+    gui = sub.add_parser("gui", help="open the app (the default)")
+    for p in (parser, gui):
+        p.add_argument("file", nargs="?", help="a source file to open")
+        p.add_argument("--model", help="a GGUF model file to use instead of the configured one")
+        p.add_argument("--chat-format", help='chat format, e.g. "llama-2" for Code Llama')
+        p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
+    sub.add_parser("doctor", help="check this installation and measure the model")
+    bench = sub.add_parser("bench", help="measure speed: app vs raw llama.cpp")
+    bench.add_argument("--json", action="store_true", help="print JSON only")
+    bench.add_argument("--tokens", type=int, default=512, help="tokens per run (512)")
+    bench.add_argument("--model", help="a GGUF file (default: the starter model)")
+    lessons = sub.add_parser("lessons", help="work with lesson courses")
+    lsub = lessons.add_subparsers(dest="lessons_command", required=True)
+    check = lsub.add_parser("check", help="validate courses (default: the built-in ones)")
+    check.add_argument("paths", nargs="*", help="course or lesson folders")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `codetutor` and `python -m app`."""
+    args = build_parser().parse_args(argv)
+    if args.command == "doctor":
+        return run_doctor(args)
+    if args.command == "bench":
+        return run_bench(args)
+    if args.command == "lessons":
+        return run_lessons_check(args)
+    return run_gui(args)

@@ -1,0 +1,1 @@
+"""Plain-Python core: no Qt, no llama_cpp. Lessons, prompts, progress, files, markdown."""

@@ -1,0 +1,89 @@
+"""File types: which language a file is, by extension, and whether it is fit to edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LANGUAGE_BY_EXTENSION: dict[str, str] = {
+    ".py": "python",
+    ".pyw": "python",
+    ".cpp": "cpp",
+    ".cc": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".h": "cpp",
+    ".c": "cpp",
+    ".java": "java",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".php": "php",
+    ".cs": "csharp",
+    ".sh": "bash",
+    ".bash": "bash",
+}
+
+LANGUAGE_NAMES: dict[str, str] = {
+    "python": "Python",
+    "cpp": "C++",
+    "java": "Java",
+    "javascript": "JavaScript",
+    "typescript": "TypeScript",
+    "php": "PHP",
+    "csharp": "C#",
+    "bash": "Bash",
+    "text": "Plain text",
+}
+
+MAX_EDITOR_BYTES = 5 * 1024 * 1024
+
+
+class UnsuitableFileError(Exception):
+    """A file the editor should not open; `str()` is a message for the learner."""
+
+
+def language_for_path(path: str | Path | None) -> str:
+    """The language id for a file name, or "text" when the extension is unknown."""
+    if not path:
+        return "text"
+    return LANGUAGE_BY_EXTENSION.get(Path(path).suffix.lower(), "text")
+
+
+def read_source_file(path: str | Path, max_bytes: int = MAX_EDITOR_BYTES) -> str:
+    """Read a text file for the editor, refusing what would hurt it.
+
+    Args:
+        path: the file to open.
+        max_bytes: the largest file accepted.
+
+    Returns:
+        The file's text (UTF-8, or Latin-1 when it is not UTF-8).
+
+    Raises:
+        UnsuitableFileError: too large, binary, or unreadable, with a message naming the file.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise UnsuitableFileError(
+                f"“{p.name}” is {size / 1_048_576:.1f} MB, larger than the editor's limit of "
+                f"{max_bytes / 1_048_576:.0f} MB. Open a smaller source file."
+            )
+        data = p.read_bytes()
+    except UnsuitableFileError:
+        raise
+    except OSError as exc:
+        raise UnsuitableFileError(
+            f"Could not read “{p}”: {exc.strerror or exc}. Check that the file exists and that "
+            "you may read it."
+        ) from exc
+    if b"\x00" in data[:8192]:
+        raise UnsuitableFileError(
+            f"“{p.name}” looks like a binary file, not source code, so it was not opened."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

@@ -1,0 +1,246 @@
+"""Checks a GGUF model file before llama.cpp sees it: exists, readable, GGUF, complete.
+
+llama.cpp's own errors for these cases are terse ("failed to load model"); here each case
+gets a message that names the file and says what to do. Pure Python: reads the header and
+the tensor table, never the weights.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+GGUF_MAGIC = b"GGUF"
+
+# ggml type id -> (elements per block, bytes per block)
+_GGML_BLOCKS: dict[int, tuple[int, int]] = {
+    0: (1, 4),  # F32
+    1: (1, 2),  # F16
+    2: (32, 18),  # Q4_0
+    3: (32, 20),  # Q4_1
+    6: (32, 22),  # Q5_0
+    7: (32, 24),  # Q5_1
+    8: (32, 34),  # Q8_0
+    9: (32, 36),  # Q8_1
+    10: (256, 84),  # Q2_K
+    11: (256, 110),  # Q3_K
+    12: (256, 144),  # Q4_K
+    13: (256, 176),  # Q5_K
+    14: (256, 210),  # Q6_K
+    15: (256, 292),  # Q8_K
+    24: (1, 1),  # I8
+    25: (1, 2),  # I16
+    26: (1, 4),  # I32
+    27: (1, 8),  # I64
+    28: (1, 8),  # F64
+    30: (1, 2),  # BF16
+}
+
+# GGUF metadata value types -> fixed size in bytes (strings and arrays handled apart)
+_SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_STRING, _ARRAY = 8, 9
+
+
+class ModelFileError(Exception):
+    """A model file that cannot be used. `str()` is a message for the learner."""
+
+    kind = "invalid"
+
+    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class ModelMissingError(ModelFileError):
+    """The model file does not exist."""
+
+    kind = "missing"
+
+
+class ModelUnreadableError(ModelFileError):
+    """The model file exists but cannot be read."""
+
+    kind = "unreadable"
+
+
+class NotGgufError(ModelFileError):
+    """The file is not a GGUF model."""
+
+    kind = "not_gguf"
+
+
+class TruncatedModelError(ModelFileError):
+    """The GGUF file ends before its tensors do (an interrupted download)."""
+
+    kind = "truncated"
+
+
+class NotEnoughMemoryError(ModelFileError):
+    """The model needs more memory than the machine has free."""
+
+    kind = "memory"
+
+
+@dataclass(frozen=True)
+class GgufSummary:
+    """What the header says about a GGUF file."""
+
+    version: int
+    tensor_count: int
+    metadata: dict[str, object]
+    data_bytes_needed: int
+    file_size: int
+
+
+class _Reader:
+    def __init__(self, fh, path: Path) -> None:  # noqa: ANN001 - a binary file object
+        self.fh = fh
+        self.path = path
+
+    def read(self, n: int) -> bytes:
+        data = self.fh.read(n)
+        if len(data) != n:
+            raise TruncatedModelError(self.path, _truncated_message(self.path))
+        return data
+
+    def u32(self) -> int:
+        return struct.unpack("<I", self.read(4))[0]
+
+    def u64(self) -> int:
+        return struct.unpack("<Q", self.read(8))[0]
+
+    def string(self) -> str:
+        n = self.u64()
+        if n > 1 << 24:
+            raise NotGgufError(self.path, _not_gguf_message(self.path))
+        return self.read(n).decode("utf-8", errors="replace")
+
+    def value(self, vtype: int, keep: bool) -> object:
+        if vtype == _STRING:
+            return self.string()
+        if vtype == _ARRAY:
+            item_type = self.u32()
+            count = self.u64()
+            if item_type in _SCALAR_SIZES:
+                self.fh.seek(_SCALAR_SIZES[item_type] * count, os.SEEK_CUR)
+                return None
+            for _ in range(count):
+                self.value(item_type, False)
+            return None
+        if vtype not in _SCALAR_SIZES:
+            raise NotGgufError(self.path, _not_gguf_message(self.path))
+        raw = self.read(_SCALAR_SIZES[vtype])
+        if not keep:
+            return None
+        fmt = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?"}
+        fmt.update({10: "<Q", 11: "<q", 12: "<d"})
+        return struct.unpack(fmt[vtype], raw)[0]
+
+
+def _truncated_message(path: Path) -> str:
+    return (
+        f"The model file “{path.name}” is incomplete (it ends before its data does), "
+        "probably from an interrupted download. Delete it and download it again."
+    )
+
+
+def _not_gguf_message(path: Path) -> str:
+    return (
+        f"“{path.name}” is not a GGUF model file. Code Tutor runs models in the GGUF format "
+        "(for example codellama-7b-instruct.Q4_K_M.gguf); choose such a file."
+    )
+
+
+def inspect_gguf(path: str | os.PathLike[str]) -> GgufSummary:
+    """Read and check a GGUF file's header and tensor table.
+
+    Args:
+        path: the model file.
+
+    Returns:
+        A summary of the header.
+
+    Raises:
+        ModelMissingError, ModelUnreadableError, NotGgufError, TruncatedModelError.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ModelMissingError(
+            p, f"The model file “{p}” does not exist. Choose another model or download it again."
+        )
+    if p.is_dir():
+        raise NotGgufError(p, f"“{p}” is a folder, not a model file. Choose a .gguf file.")
+    try:
+        fh = p.open("rb")
+    except OSError as exc:
+        raise ModelUnreadableError(
+            p,
+            f"The model file “{p}” cannot be read ({exc.strerror or exc}). "
+            "Check its permissions, or ask your administrator.",
+        ) from exc
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if fh.read(4) != GGUF_MAGIC:
+            raise NotGgufError(p, _not_gguf_message(p))
+        r = _Reader(fh, p)
+        version = r.u32()
+        if version not in (1, 2, 3):
+            raise NotGgufError(p, _not_gguf_message(p))
+        n_tensors, n_kv = r.u64(), r.u64()
+        if n_tensors > 1 << 20 or n_kv > 1 << 20:
+            raise NotGgufError(p, _not_gguf_message(p))
+        meta: dict[str, object] = {}
+        for _ in range(n_kv):
+            key = r.string()
+            vtype = r.u32()
+            keep = not key.startswith("tokenizer.ggml.")
+            value = r.value(vtype, keep)
+            if keep:
+                meta[key] = value
+        end = 0
+        for _ in range(n_tensors):
+            r.string()
+            n_dims = r.u32()
+            if n_dims > 8:
+                raise NotGgufError(p, _not_gguf_message(p))
+            n_elems = 1
+            for _ in range(n_dims):
+                n_elems *= r.u64()
+            ttype = r.u32()
+            offset = r.u64()
+            block, nbytes = _GGML_BLOCKS.get(ttype, (1, 0))
+            end = max(end, offset + (n_elems // block) * nbytes)
+        alignment = int(meta.get("general.alignment", 32) or 32)  # type: ignore[arg-type]
+        header_end = fh.tell()
+        data_start = (header_end + alignment - 1) // alignment * alignment
+        if data_start + end > size:
+            raise TruncatedModelError(p, _truncated_message(p))
+    return GgufSummary(version, n_tensors, meta, end, size)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the OS could give us now (Linux: MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(path: Path, needed: int, available: int | None) -> None:
+    """Raise NotEnoughMemoryError when `needed` bytes clearly do not fit in `available`."""
+    if available is not None and needed > available:
+        raise NotEnoughMemoryError(
+            path,
+            f"“{path.name}” needs about {needed / 2**30:.1f} GB of memory but only "
+            f"{available / 2**30:.1f} GB is free. Close other programs or choose a smaller "
+            "model (a 7B Q4_K_M file needs about 5 GB).",
+        )

@@ -1,0 +1,87 @@
+"""`codetutor doctor`: versions, GPU support, CPU features, and a short real generation."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import threading
+import time
+from typing import TextIO
+
+
+def cpu_features() -> str:
+    """The CPU's notable SIMD features, as llama.cpp reports them."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    flags = [part.strip() for part in info.replace("|", ";").split(";") if "= 1" in part]
+    names = [f.split("=")[0].replace("CPU :", "").strip() for f in flags]
+    return ", ".join(names) or info.strip()
+
+
+def doctor(out: TextIO) -> int:
+    """Write the report to `out`. Returns 0 when healthy, 1 with the reason otherwise."""
+    problems: list[str] = []
+    print(f"Python:        {sys.version.split()[0]} ({platform.platform()})", file=out)
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        print(f"llama.cpp:     NOT IMPORTABLE ({exc})", file=out)
+        print("Unhealthy: llama-cpp-python is not installed; run `make run`.", file=out)
+        return 1
+    from app.core.gguf import ModelFileError
+    from app.core.models import StarterModelMissingError, starter_model_spec
+    from app.llm.backend import ChatMessage, GenerationParams
+    from app.llm.local import LocalBackend, gpu_offload_supported
+
+    print(f"llama.cpp:     llama-cpp-python {llama_cpp.__version__}", file=out)
+    gpu = gpu_offload_supported()
+    print(
+        "GPU offload:   "
+        + ("yes (this build can offload layers)" if gpu else "no: this build is CPU only"),
+        file=out,
+    )
+    print(f"CPU features:  {cpu_features()}", file=out)
+    try:
+        spec = starter_model_spec()
+    except StarterModelMissingError as exc:
+        print(f"Model:         MISSING ({exc})", file=out)
+        return 1
+    backend = LocalBackend()
+    try:
+        info = backend.load(spec)
+    except ModelFileError as exc:
+        print(f"Model:         {spec.display_name}: FAILED ({exc})", file=out)
+        return 1
+    print(f"Model:         {info.name}", file=out)
+    print(f"File:          {info.path}", file=out)
+    print(f"Device:        {info.device}", file=out)
+    print(f"Context:       {info.n_ctx} tokens, chat format {info.chat_format}", file=out)
+    print(f"Load time:     {info.load_seconds * 1000:.0f} ms", file=out)
+    started = time.perf_counter()
+    first = None
+    tokens = 0
+    for _ in backend.stream_chat(
+        [ChatMessage("user", "Say hello to a new programmer in one sentence.")],
+        GenerationParams(max_tokens=64, temperature=0.0, ignore_eos=True),
+        threading.Event(),
+    ):
+        tokens += 1
+        if first is None:
+            first = time.perf_counter()
+    end = time.perf_counter()
+    backend.unload()
+    if tokens < 2 or first is None:
+        problems.append("the model produced no text")
+    else:
+        rate = (tokens - 1) / max(end - first, 1e-9)
+        print(
+            f"Generation:    {tokens} tokens, {rate:.1f} tokens/s, first token after "
+            f"{(first - started) * 1000:.0f} ms",
+            file=out,
+        )
+    if problems:
+        print("Unhealthy: " + "; ".join(problems), file=out)
+        return 1
+    print("Healthy.", file=out)
+    return 0

@@ -1,0 +1,128 @@
+"""The Backend protocol every inference backend implements, and the types it speaks.
+
+Thread contract: a backend is created on any thread but, once loaded, is used from one
+thread only (the LLM worker's). Nothing here touches Qt.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.core.gguf import ModelFileError
+from app.core.models import ModelSpec
+
+
+class ModelLoadError(ModelFileError):
+    """llama.cpp refused a file that passed our own checks."""
+
+    kind = "load_failed"
+
+
+class GenerationError(Exception):
+    """Generation failed part-way; `str()` is a message for the learner."""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a conversation, as sent to the model."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """How to sample.
+
+    Attributes:
+        max_tokens: the most tokens to generate.
+        temperature: 0 is greedy (repeatable).
+        ignore_eos: keep generating past end-of-text (benchmarks only).
+    """
+
+    max_tokens: int = 512
+    temperature: float = 0.2
+    top_p: float = 0.95
+    ignore_eos: bool = False
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model is and where it runs.
+
+    Attributes:
+        name: display name.
+        path: the GGUF file.
+        device: a sentence for the status bar, e.g. "GPU: 31/31 layers" or
+            "CPU only: this build has no GPU support".
+        on_gpu: True when any layer is offloaded.
+        gpu_layers: layers offloaded.
+        total_layers: layers in the model.
+        n_ctx: context length in tokens.
+        chat_format: the chat format in use.
+        load_seconds: time to load.
+        is_starter: True for the tiny starter model.
+    """
+
+    name: str
+    path: str
+    device: str
+    on_gpu: bool
+    gpu_layers: int
+    total_layers: int
+    n_ctx: int
+    chat_format: str
+    load_seconds: float
+    is_starter: bool = False
+
+
+@dataclass
+class StreamStats:
+    """Counts filled in while a reply streams."""
+
+    tokens: int = 0
+    first_token_s: float | None = None
+    seconds: float = 0.0
+    stopped: bool = False
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Decode speed: tokens after the first over the time after the first."""
+        if self.tokens < 2 or self.first_token_s is None:
+            return 0.0
+        span = self.seconds - self.first_token_s
+        return (self.tokens - 1) / span if span > 0 else 0.0
+
+
+class Backend(Protocol):
+    """An inference backend: load a model, stream chat replies, count tokens."""
+
+    def load(self, spec: ModelSpec) -> ModelInfo:
+        """Load `spec`, replacing any loaded model. Raises ModelFileError subclasses."""
+        ...
+
+    def unload(self) -> None:
+        """Free the model."""
+        ...
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The loaded model, or None."""
+        ...
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event,
+    ) -> Iterator[str]:
+        """Yield the reply piece by piece (one token each); stop once `cancel` is set."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens `text` takes in this model."""
+        ...

@@ -1,0 +1,192 @@
+"""The local backend: llama-cpp-python in-process, GPU offload when the build has it."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from app.core.gguf import available_memory_bytes, check_memory, inspect_gguf
+from app.core.models import ModelSpec
+from app.llm.backend import (
+    ChatMessage,
+    GenerationError,
+    GenerationParams,
+    ModelInfo,
+    ModelLoadError,
+)
+
+if TYPE_CHECKING:
+    import llama_cpp
+
+
+def gpu_offload_supported() -> bool:
+    """True when this llama.cpp build can offload layers to a GPU."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def default_threads() -> int:
+    """Threads for generation: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LocalBackend:
+    """Runs a GGUF model with llama-cpp-python in this process.
+
+    Args:
+        n_threads: CPU threads (default: all cores available to the process).
+        memory_probe: returns free memory in bytes (or None); replaceable in tests.
+        gpu_supported: whether to offload (default: ask the llama.cpp build).
+    """
+
+    def __init__(
+        self,
+        n_threads: int | None = None,
+        memory_probe: Callable[[], int | None] = available_memory_bytes,
+        gpu_supported: bool | None = None,
+    ) -> None:
+        self._n_threads = n_threads or default_threads()
+        self._memory_probe = memory_probe
+        self._gpu_override = gpu_supported
+        self._gpu = False
+        self._llm: llama_cpp.Llama | None = None
+        self._info: ModelInfo | None = None
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The loaded model, or None."""
+        return self._info
+
+    @property
+    def llama(self) -> "llama_cpp.Llama | None":
+        """The underlying llama_cpp.Llama (benchmarks compare against it directly)."""
+        return self._llm
+
+    def unload(self) -> None:
+        """Free the model and its memory."""
+        if self._llm is not None:
+            self._llm.close()
+        self._llm = None
+        self._info = None
+
+    def load(self, spec: ModelSpec) -> ModelInfo:
+        """Load `spec`; on any failure the previous model stays unloaded and an error says why.
+
+        Raises:
+            ModelFileError: missing, unreadable, not GGUF, truncated, not enough memory,
+                or refused by llama.cpp (ModelLoadError).
+        """
+        import llama_cpp  # imported here, on the worker thread, to keep start-up fast
+
+        if self._gpu_override is None:
+            self._gpu = gpu_offload_supported()
+        else:
+            self._gpu = self._gpu_override
+        summary = inspect_gguf(spec.path)
+        meta = summary.metadata
+        arch = str(meta.get("general.architecture", "llama"))
+        n_layers = int(meta.get(f"{arch}.block_count", 0) or 0)  # type: ignore[arg-type]
+        n_embd = int(meta.get(f"{arch}.embedding_length", 0) or 0)  # type: ignore[arg-type]
+        heads = int(meta.get(f"{arch}.attention.head_count", 1) or 1)  # type: ignore[arg-type]
+        kv_heads = int(meta.get(f"{arch}.attention.head_count_kv", heads) or heads)  # type: ignore[arg-type]
+        kv_bytes = spec.n_ctx * n_layers * 2 * (n_embd * kv_heads // max(heads, 1)) * 2
+        if not self._gpu:
+            check_memory(spec.path, summary.file_size + kv_bytes, self._memory_probe())
+        self.unload()
+        started = time.perf_counter()
+        attempts = [-1, max(n_layers // 2, 1), 0] if self._gpu else [0]
+        last_error: Exception | None = None
+        for n_gpu_layers in attempts:
+            try:
+                self._llm = llama_cpp.Llama(
+                    model_path=str(spec.path),
+                    n_ctx=spec.n_ctx,
+                    n_gpu_layers=n_gpu_layers,
+                    n_threads=self._n_threads,
+                    n_threads_batch=self._n_threads,
+                    chat_format=spec.chat_format,
+                    verbose=False,
+                )
+                break
+            except (ValueError, RuntimeError, MemoryError) as exc:
+                last_error = exc
+        if self._llm is None:
+            raise ModelLoadError(
+                spec.path,
+                f"llama.cpp could not load “{spec.path.name}” ({last_error}). The file may be "
+                "damaged or made for a newer llama.cpp; download it again or choose another model.",
+            )
+        offloaded = n_layers if n_gpu_layers == -1 else min(n_gpu_layers, n_layers)
+        if not self._gpu:
+            device = "CPU only: this build has no GPU support"
+        elif offloaded == n_layers:
+            device = f"GPU: {offloaded}/{n_layers} layers"
+        elif offloaded > 0:
+            device = f"GPU: {offloaded}/{n_layers} layers (not enough GPU memory for all)"
+        else:
+            device = "CPU: the GPU could not hold the model"
+        self._info = ModelInfo(
+            name=spec.display_name,
+            path=str(spec.path),
+            device=device,
+            on_gpu=self._gpu and offloaded > 0,
+            gpu_layers=offloaded if self._gpu else 0,
+            total_layers=n_layers,
+            n_ctx=self._llm.n_ctx(),
+            chat_format=self._llm.chat_format or "model template",
+            load_seconds=time.perf_counter() - started,
+            is_starter=spec.is_starter,
+        )
+        return self._info
+
+    def _require(self) -> "llama_cpp.Llama":
+        if self._llm is None:
+            raise GenerationError("No model is loaded yet. Load a model first.")
+        return self._llm
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event,
+    ) -> Iterator[str]:
+        """Yield the reply one token at a time; return as soon as `cancel` is set.
+
+        Raises:
+            GenerationError: no model, or llama.cpp failed (e.g. the prompt is too long).
+        """
+        llm = self._require()
+        logit_bias = {llm.token_eos(): -1e9} if params.ignore_eos else None
+        try:
+            stream = llm.create_chat_completion(
+                [{"role": m.role, "content": m.content} for m in messages],
+                stream=True,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                logit_bias=logit_bias,
+            )
+            for chunk in stream:
+                if cancel.is_set():
+                    stream.close()
+                    return
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+        except ValueError as exc:
+            raise GenerationError(
+                f"The model could not answer: {exc}. Try a shorter question or clear the "
+                "conversation."
+            ) from exc
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes in the loaded model."""
+        llm = self._require()
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))

@@ -1,0 +1,1 @@
+"""Widgets: the main window, the editor, the chat panel, dialogs."""

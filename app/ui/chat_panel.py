@@ -1,0 +1,247 @@
+"""The chat panel: the conversation, the streaming reply, Send / Stop / Clear.
+
+Chunks of a reply are buffered and painted on a timer (every 40 ms), and only the reply being
+streamed is re-rendered, never the whole conversation. Chunks of a stale request are dropped.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.markdown import CodeBlock, render_markdown
+
+FLUSH_INTERVAL_MS = 40
+
+
+class ChatPanel(QWidget):
+    """Shows the conversation and takes the learner's questions."""
+
+    sig_send_requested = Signal(str)
+    """(text): the learner asked something."""
+    sig_stop_requested = Signal()
+    """The learner pressed Stop."""
+    sig_clear_requested = Signal()
+    """The learner cleared the conversation."""
+    sig_insert_code_requested = Signal(str)
+    """(code): insert this code block into the editor."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._active_id: int | None = None
+        self._ready = False
+        self._reply_text = ""
+        self._reply_start = 0
+        self._dirty = False
+        self._blocks: dict[int, tuple[CodeBlock, ...]] = {}
+        self._message_index = 0
+        self.flush_count = 0
+
+        self.notice = QLabel(self)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(
+            "QLabel { background:#fff8c5; border:1px solid #d4a72c; padding:6px; }"
+        )
+        self.notice.hide()
+        self.view = QTextBrowser(self)
+        self.view.setOpenLinks(False)
+        self.view.anchorClicked.connect(self._on_view_anchor_clicked)
+        self.view.setPlaceholderText("Ask the tutor about your code. Answers appear here.")
+        self.input = QPlainTextEdit(self)
+        self.input.setPlaceholderText("Ask a question… (Enter sends, Shift+Enter for a new line)")
+        self.input.setMaximumHeight(90)
+        self.input.installEventFilter(self)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setToolTip("Send your question (Enter)")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop the answer (Esc)")
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setToolTip("Clear the conversation (Ctrl+Shift+L)")
+        self.send_button.clicked.connect(self._on_send_clicked)
+        self.stop_button.clicked.connect(self.sig_stop_requested)
+        self.clear_button.clicked.connect(self._on_clear_clicked)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.input)
+        layout.addLayout(buttons)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self._flush)
+        self.set_busy(False)
+        self.set_ready(False)
+
+    # -- state ----------------------------------------------------------------------------
+    def set_busy(self, busy: bool) -> None:
+        """A reply is streaming: enable Stop, disable Send."""
+        self.stop_button.setEnabled(busy)
+        self.send_button.setEnabled(not busy and self._ready)
+
+    def set_ready(self, ready: bool) -> None:
+        """A model is loaded and can answer."""
+        self._ready = ready
+        self.send_button.setEnabled(ready and not self.stop_button.isEnabled())
+
+    def set_notice(self, text: str) -> None:
+        """Show a plain-words notice above the conversation ("" hides it)."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    @property
+    def active_request(self) -> int | None:
+        """The id of the reply streaming now, or None."""
+        return self._active_id
+
+    def reply_text(self) -> str:
+        """The text of the reply streaming (or last streamed)."""
+        return self._reply_text
+
+    def plain_text(self) -> str:
+        """Everything the panel shows, as plain text."""
+        return self.view.toPlainText()
+
+    # -- messages -------------------------------------------------------------------------
+    def add_user_message(self, text: str) -> None:
+        """Show the learner's question."""
+        self._append_html(
+            '<p style="margin-top:10px;"><b style="color:#0969da;">You</b></p>'
+            f"<p>{html.escape(text).replace(chr(10), '<br/>')}</p>"
+        )
+
+    def add_info(self, text: str, error: bool = False) -> None:
+        """Show a line from the app (an error in red)."""
+        colour = "#c62828" if error else "#57606a"
+        self._append_html(f'<p style="color:{colour};"><i>{html.escape(text)}</i></p>')
+
+    def begin_reply(self, request_id: int) -> None:
+        """Start showing the reply to request `request_id`; later chunks of others are dropped."""
+        self._flush()
+        self._active_id = request_id
+        self._reply_text = ""
+        self._message_index += 1
+        self._append_html('<p style="margin-top:10px;"><b style="color:#8250df;">Tutor</b></p>')
+        cursor = self.view.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock()
+        self._reply_start = cursor.position()
+        self._timer.start()
+        self.set_busy(True)
+
+    @Slot(int, str)
+    def append_chunk(self, request_id: int, text: str) -> None:
+        """Buffer a piece of the reply (painted by the timer). Stale ids are dropped."""
+        if request_id != self._active_id:
+            return
+        self._reply_text += text
+        self._dirty = True
+
+    def end_reply(self, request_id: int, note: str = "") -> None:
+        """The reply to `request_id` ended: paint the rest, add `note` (e.g. "stopped")."""
+        if request_id != self._active_id:
+            return
+        self._flush()
+        self._timer.stop()
+        self._active_id = None
+        if note:
+            self.add_info(note)
+        self.set_busy(False)
+
+    def clear(self) -> None:
+        """Clear the view (the caller forgets the history)."""
+        self._timer.stop()
+        self._active_id = None
+        self._reply_text = ""
+        self._blocks.clear()
+        self.view.clear()
+        self.set_busy(False)
+
+    # -- painting -------------------------------------------------------------------------
+    def _append_html(self, fragment: str) -> None:
+        cursor = self.view.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if not self.view.document().isEmpty():
+            cursor.insertBlock()
+        cursor.insertHtml(fragment)
+        self._scroll_to_end()
+
+    @Slot()
+    def _flush(self) -> None:
+        if not self._dirty or self._active_id is None:
+            return
+        self._dirty = False
+        self.flush_count += 1
+        rendered = render_markdown(self._reply_text)
+        self._blocks[self._message_index] = rendered.code_blocks
+        body = rendered.html.replace('href="copy:', f'href="copy:{self._message_index}:')
+        body = body.replace('href="insert:', f'href="insert:{self._message_index}:')
+        cursor = self.view.textCursor()
+        cursor.setPosition(self._reply_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(body or html.escape(self._reply_text))
+        self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        bar = self.view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def code_block(self, message: int, index: int) -> CodeBlock | None:
+        """A code block shown in the panel, by message number and position."""
+        blocks = self._blocks.get(message, ())
+        return blocks[index] if 0 <= index < len(blocks) else None
+
+    # -- input ----------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter sends; Shift+Enter inserts a new line."""
+        if watched is self.input and event.type() == QEvent.Type.KeyPress:
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                key_event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            ):
+                self._on_send_clicked()
+                return True
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _on_send_clicked(self) -> None:
+        text = self.input.toPlainText().strip()
+        if not text or not self.send_button.isEnabled():
+            return
+        self.input.clear()
+        self.sig_send_requested.emit(text)
+
+    @Slot()
+    def _on_clear_clicked(self) -> None:
+        self.sig_clear_requested.emit()
+
+    @Slot(QUrl)
+    def _on_view_anchor_clicked(self, url: QUrl) -> None:
+        action, _, rest = url.toString().partition(":")
+        message, _, index = rest.partition(":")
+        if not (message.isdigit() and index.isdigit()):
+            return
+        block = self.code_block(int(message), int(index))
+        if block is None:
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(block.code)
+        elif action == "insert":
+            self.sig_insert_code_requested.emit(block.code)

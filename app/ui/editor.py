@@ -1,0 +1,233 @@
+"""The code editor: Scintilla (pyside6-scintilla) with Lexilla highlighting.
+
+Every Scintilla call in the app lives in this module, so swapping the widget touches one file.
+Positions in Scintilla are byte offsets in UTF-8; this class speaks str to its callers.
+"""
+
+from __future__ import annotations
+
+import lexilla
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtWidgets import QWidget
+from pyside6_scintilla import ScintillaEdit
+
+from app.ui.languages import LEXERS, style_for_tags
+
+STYLE_DEFAULT = 32
+STYLE_LINENUMBER = 33
+SCFIND_MATCHCASE = 4
+SC_MARGIN_NUMBER = 1
+MARGIN_LINE_NUMBERS = 0
+MARGIN_SYMBOLS = 1
+ELEMENT_CARET_LINE_BACK = 50
+ZOOM_MIN, ZOOM_MAX = -8, 20
+
+
+def _bgr(rgb: int) -> int:
+    """Scintilla colours are 0xBBGGRR."""
+    return ((rgb & 0xFF) << 16) | (rgb & 0xFF00) | ((rgb >> 16) & 0xFF)
+
+
+class CodeEditor(ScintillaEdit):
+    """A source editor: line numbers, current-line highlight, highlighting, auto-indent, find."""
+
+    sig_modification_changed = Signal(bool)
+    """(modified): the text now differs from (or again matches) the last save."""
+    sig_text_changed = Signal()
+    """The text changed (typing, undo, paste, set_text)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._language = "text"
+        self._font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+        self._font_size = 11
+        self.setUseTabs(False)
+        self.setTabWidth(4)
+        self.setIndent(4)
+        self.setMarginTypeN(MARGIN_LINE_NUMBERS, SC_MARGIN_NUMBER)
+        self.setMarginWidthN(MARGIN_SYMBOLS, 4)
+        self.setCaretLineVisible(True)
+        self.setCaretLineVisibleAlways(True)
+        self.setCaretLineBack(_bgr(0xF2F6FC))
+        self.setScrollWidthTracking(True)
+        self.setScrollWidth(1)
+        self._apply_base_style()
+        self.charAdded.connect(self._on_char_added)
+        self.savePointChanged.connect(self._on_save_point_changed)
+        self.modified.connect(self._on_scintilla_modified)
+        self.zoom.connect(self._on_zoom)
+
+    # -- text -----------------------------------------------------------------------------
+    def text(self) -> str:
+        """The whole text."""
+        return bytes(self.getText(self.textLength())).decode("utf-8", errors="replace")
+
+    def set_text(self, text: str, *, keep_undo: bool = False) -> None:
+        """Replace the whole text; marks it unmodified and (by default) clears undo."""
+        self.setText(text)
+        if not keep_undo:
+            self.emptyUndoBuffer()
+        self.setSavePoint()
+        self.gotoPos(0)
+
+    def selected_text(self) -> str:
+        """The selection, or "" when nothing is selected."""
+        if self.selectionEmpty():
+            return ""
+        return bytes(self.getSelText()).decode("utf-8", errors="replace").rstrip("\x00")
+
+    def insert_at_cursor(self, text: str) -> None:
+        """Insert `text` at the caret (replacing any selection), as one undo step."""
+        self.beginUndoAction()
+        self.replaceSel(text)
+        self.endUndoAction()
+        self.setFocus()
+
+    def is_modified(self) -> bool:
+        """True when the text differs from the last save."""
+        return bool(self.modify())
+
+    def mark_saved(self) -> None:
+        """Record the current text as saved."""
+        self.setSavePoint()
+
+    def cursor_line(self) -> int:
+        """The caret's line, from 1."""
+        return self.lineFromPosition(self.currentPos()) + 1
+
+    # -- language -------------------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        """The language id highlighting uses ("python", "cpp", ..., or "text")."""
+        return self._language
+
+    def set_language(self, language: str) -> None:
+        """Highlight as `language` (an id from app.core.filetypes); "text" turns it off."""
+        self._language = language
+        spec = LEXERS.get(language)
+        self._apply_base_style()
+        if spec is None:
+            self.setILexer(0)
+            return
+        lexer = lexilla.create_lexer(spec.lexer)
+        for index, words in spec.keywords.items():
+            lexer.word_list_set(index, words)
+        if spec.lexer == "cpp":
+            lexer.property_set("lexer.cpp.track.preprocessor", "0")
+        styles = [(s, lexer.tags_of_style(s)) for s in range(lexer.named_styles())]
+        self.setILexer(lexer.detach())
+        for style, tags in styles:
+            look = style_for_tags(tags)
+            if look is None:
+                continue
+            colour, bold, italic = look
+            self.styleSetFore(style, _bgr(colour))
+            self.styleSetBold(style, bold)
+            self.styleSetItalic(style, italic)
+        self.colourise(0, -1)
+
+    def style_at(self, char_index: int) -> int:
+        """The style number at a character index (for tests and tooling)."""
+        byte_pos = len(self.text()[:char_index].encode("utf-8"))
+        self.colourise(0, -1)
+        return self.styleAt(byte_pos)
+
+    def _apply_base_style(self) -> None:
+        self.styleSetFont(STYLE_DEFAULT, self._font)
+        self.styleSetSize(STYLE_DEFAULT, self._font_size)
+        self.styleSetFore(STYLE_DEFAULT, _bgr(0x1F2328))
+        self.styleSetBack(STYLE_DEFAULT, _bgr(0xFFFFFF))
+        self.styleClearAll()
+        self.styleSetFore(STYLE_LINENUMBER, _bgr(0x8C959F))
+        self.styleSetBack(STYLE_LINENUMBER, _bgr(0xF6F8FA))
+        self._update_margin()
+
+    def _update_margin(self) -> None:
+        digits = max(3, len(str(self.lineCount())) + 1)
+        width = self.textWidth(STYLE_LINENUMBER, "9" * digits)
+        self.setMarginWidthN(MARGIN_LINE_NUMBERS, width + 4)
+
+    # -- find -----------------------------------------------------------------------------
+    def find(self, needle: str, *, forward: bool = True, match_case: bool = False) -> bool:
+        """Select the next (or previous) match of `needle`, wrapping around.
+
+        Returns:
+            True when found (the match is selected and scrolled into view).
+        """
+        if not needle:
+            return False
+        data = needle.encode("utf-8")
+        self.setSearchFlags(SCFIND_MATCHCASE if match_case else 0)
+        length = self.textLength()
+        if forward:
+            start = self.selectionEnd()
+            ranges = [(start, length), (0, start)]
+        else:
+            start = self.selectionStart()
+            ranges = [(start, 0), (length, start)]
+        for a, b in ranges:
+            self.setTargetRange(a, b)
+            if self.searchInTarget(len(data), needle) >= 0:
+                self.setSel(self.targetStart(), self.targetEnd())
+                self.scrollCaret()
+                return True
+        return False
+
+    # -- zoom -----------------------------------------------------------------------------
+    def zoom_in(self) -> None:
+        """Make the text bigger."""
+        if self.zoom() < ZOOM_MAX:
+            self.zoomIn()
+
+    def zoom_out(self) -> None:
+        """Make the text smaller."""
+        if self.zoom() > ZOOM_MIN:
+            self.zoomOut()
+
+    def zoom_reset(self) -> None:
+        """Back to the normal text size."""
+        self.setZoom(0)
+
+    def zoom_level(self) -> int:
+        """Points added to (or taken from) the normal size."""
+        return self.zoom()
+
+    # -- slots ----------------------------------------------------------------------------
+    @Slot(int)
+    def _on_char_added(self, ch: int) -> None:
+        if ch not in (10, 13):
+            return
+        line = self.lineFromPosition(self.currentPos())
+        if line == 0:
+            return
+        prev = line - 1
+        indent = self.lineIndentation(prev)
+        prev_text = bytes(self.getLine(prev)).decode("utf-8", errors="replace").rstrip()
+        if "#" in prev_text and self._language in ("python", "bash"):
+            prev_text = prev_text.split("#", 1)[0].rstrip()
+        spec = LEXERS.get(self._language)
+        if spec and prev_text.endswith(spec.block_openers):
+            indent += self.indent() or self.tabWidth()
+        if indent:
+            self.setLineIndentation(line, indent)
+            self.gotoPos(self.lineIndentPosition(line))
+
+    @Slot(bool)
+    def _on_save_point_changed(self, dirty: bool) -> None:
+        self.sig_modification_changed.emit(dirty)
+
+    @Slot(int, int, int, int, bytes, int, int, int)
+    def _on_scintilla_modified(self, mtype: int, *_args: object) -> None:
+        if mtype & 0x3:  # SC_MOD_INSERTTEXT | SC_MOD_DELETETEXT
+            self._update_margin()
+            self.sig_text_changed.emit()
+
+    @Slot(int)
+    def _on_zoom(self, _level: int) -> None:
+        self._update_margin()
+
+
+def colour_to_qcolor(bgr: int) -> QColor:
+    """A Scintilla 0xBBGGRR colour as a QColor (for tests that read styles back)."""
+    return QColor(bgr & 0xFF, (bgr >> 8) & 0xFF, (bgr >> 16) & 0xFF)
