@@ -26,13 +26,13 @@ def display_problem(env: dict[str, str] | None = None, platform: str = sys.platf
             "Code Tutor needs a graphical desktop, and none was found (DISPLAY is not set). "
             "Start it from your desktop session, or over SSH use `ssh -X`."
         )
-    if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        if ctypes.util.find_library("xcb-cursor") is None:
-            return (
-                "Code Tutor cannot open its window: your system lacks the library libxcb-cursor0, "
-                "which Qt needs on X11. Install it (Debian/Ubuntu: `sudo apt install "
-                "libxcb-cursor0`; Fedora: `sudo dnf install xcb-util-cursor`) and start again."
-            )
+    x11_only = env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY")
+    if x11_only and ctypes.util.find_library("xcb-cursor") is None:
+        return (
+            "Code Tutor cannot open its window: your system lacks the library libxcb-cursor0, "
+            "which Qt needs on X11. Install it (Debian/Ubuntu: `sudo apt install "
+            "libxcb-cursor0`; Fedora: `sudo dnf install xcb-util-cursor`) and start again."
+        )
     return None
 
 

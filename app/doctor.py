@@ -9,32 +9,27 @@ import time
 from typing import TextIO
 
 
-def cpu_features() -> str:
-    """The CPU's notable SIMD features, as llama.cpp reports them."""
-    import llama_cpp
-
-    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
-    flags = [part.strip() for part in info.replace("|", ";").split(";") if "= 1" in part]
-    names = [f.split("=")[0].replace("CPU :", "").strip() for f in flags]
-    return ", ".join(names) or info.strip()
-
-
 def doctor(out: TextIO) -> int:
     """Write the report to `out`. Returns 0 when healthy, 1 with the reason otherwise."""
     problems: list[str] = []
     print(f"Python:        {sys.version.split()[0]} ({platform.platform()})", file=out)
+    from app.core.gguf import ModelFileError
+    from app.core.models import StarterModelMissingError, starter_model_spec
+    from app.llm.backend import ChatMessage, GenerationParams
+    from app.llm.local import (
+        LocalBackend,
+        cpu_features,
+        gpu_offload_supported,
+        llama_cpp_version,
+    )
+
     try:
-        import llama_cpp
+        version = llama_cpp_version()
     except ImportError as exc:
         print(f"llama.cpp:     NOT IMPORTABLE ({exc})", file=out)
         print("Unhealthy: llama-cpp-python is not installed; run `make run`.", file=out)
         return 1
-    from app.core.gguf import ModelFileError
-    from app.core.models import StarterModelMissingError, starter_model_spec
-    from app.llm.backend import ChatMessage, GenerationParams
-    from app.llm.local import LocalBackend, gpu_offload_supported
-
-    print(f"llama.cpp:     llama-cpp-python {llama_cpp.__version__}", file=out)
+    print(f"llama.cpp:     llama-cpp-python {version}", file=out)
     gpu = gpu_offload_supported()
     print(
         "GPU offload:   "

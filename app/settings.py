@@ -52,11 +52,11 @@ def read_layer(path: Path) -> dict[str, Any]:
     flat = _flatten(data)
     for key, value in flat.items():
         default = DEFAULTS.get(key)
-        if default is not None and not isinstance(value, type(default)):
-            if not (isinstance(default, float) and isinstance(value, int)):
-                raise SettingsError(
-                    f"In “{path}”, {key} should be a {type(default).__name__}, not {value!r}."
-                )
+        int_for_float = isinstance(default, float) and isinstance(value, int)
+        if default is not None and not isinstance(value, type(default)) and not int_for_float:
+            raise SettingsError(
+                f"In “{path}”, {key} should be a {type(default).__name__}, not {value!r}."
+            )
     return flat
 
 

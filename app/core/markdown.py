@@ -92,13 +92,38 @@ def _code_block_html(block: CodeBlock, index: int, actions: bool) -> str:
     )
 
 
-def render_markdown(text: str, *, code_actions: bool = True) -> Rendered:
+def stable_prefix_length(text: str) -> int:
+    """Length of the leading part of `text` that later text cannot change when rendered:
+    everything up to the last blank line that is outside a code fence (0 if none).
+
+    A streaming reply renders this part once; only the rest is re-rendered as it grows.
+    """
+    in_fence = False
+    marker = ""
+    stable = 0
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        fence = _FENCE.match(line.rstrip("\n"))
+        if fence and (not in_fence or line.strip().startswith(marker)):
+            in_fence = not in_fence
+            marker = fence.group(1)
+            if not in_fence and line.endswith("\n"):
+                stable = pos
+        elif not in_fence and not line.strip() and line.endswith("\n"):
+            stable = pos
+    return stable
+
+
+def render_markdown(text: str, *, code_actions: bool = True, block_offset: int = 0) -> Rendered:
     """Render Markdown `text` to Qt-friendly HTML.
 
     Args:
         text: the Markdown source (possibly a reply still streaming).
         code_actions: add "Copy" and "Insert into editor" links under each code block,
-            as `copy:N` / `insert:N` anchors (N indexes `Rendered.code_blocks`).
+            as `copy:N` / `insert:N` anchors (N indexes `Rendered.code_blocks`, plus
+            `block_offset`).
+        block_offset: the number of code blocks rendered before this text.
 
     Returns:
         The HTML and the code blocks.
@@ -133,8 +158,8 @@ def render_markdown(text: str, *, code_actions: bool = True) -> Rendered:
             while i < len(lines) and not lines[i].strip().startswith(marker):
                 code_lines.append(lines[i])
                 i += 1
-            block = CodeBlock(lang, "\n".join(code_lines))
-            out.append(_code_block_html(block, len(blocks), code_actions))
+            block = CodeBlock(lang, "\n".join(code_lines).rstrip("\n"))
+            out.append(_code_block_html(block, block_offset + len(blocks), code_actions))
             blocks.append(block)
             i += 1
             continue

@@ -87,7 +87,7 @@ class StreamStats:
     first_token_s: float | None = None
     seconds: float = 0.0
     stopped: bool = False
-    extra: dict[str, float] = field(default_factory=dict)
+    token_times: list[float] = field(default_factory=list)  # perf_counter() of each token
 
     @property
     def tokens_per_s(self) -> float:

@@ -29,6 +29,38 @@ def gpu_offload_supported() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
+def llama_cpp_version() -> str:
+    """The installed llama-cpp-python version."""
+    import llama_cpp
+
+    return str(llama_cpp.__version__)
+
+
+def cpu_features() -> str:
+    """The CPU features llama.cpp detected and uses (AVX2, AVX512, ...)."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    flags = [part.strip() for part in info.replace("|", ";").split(";") if "= 1" in part]
+    names = [f.split("=")[0].replace("CPU :", "").strip() for f in flags]
+    return ", ".join(names) or info.strip()
+
+
+def open_raw_llama(spec: ModelSpec, n_threads: int) -> llama_cpp.Llama:
+    """A bare llama_cpp.Llama with the same settings the app uses (for side-by-side benchmarks)."""
+    import llama_cpp
+
+    return llama_cpp.Llama(
+        model_path=str(spec.path),
+        n_ctx=spec.n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        n_gpu_layers=-1 if gpu_offload_supported() else 0,
+        chat_format=spec.chat_format,
+        verbose=False,
+    )
+
+
 def default_threads() -> int:
     """Threads for generation: every core this process may use."""
     try:
@@ -65,7 +97,7 @@ class LocalBackend:
         return self._info
 
     @property
-    def llama(self) -> "llama_cpp.Llama | None":
+    def llama(self) -> llama_cpp.Llama | None:
         """The underlying llama_cpp.Llama (benchmarks compare against it directly)."""
         return self._llm
 
@@ -146,7 +178,7 @@ class LocalBackend:
         )
         return self._info
 
-    def _require(self) -> "llama_cpp.Llama":
+    def _require(self) -> llama_cpp.Llama:
         if self._llm is None:
             raise GenerationError("No model is loaded yet. Load a model first.")
         return self._llm

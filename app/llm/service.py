@@ -6,6 +6,7 @@ All public methods run on the UI thread and return at once; results arrive as si
 from __future__ import annotations
 
 import enum
+import time
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -49,6 +50,7 @@ class LlmService(QObject):
         self._info: ModelInfo | None = None
         self._current: ChatRequest | None = None
         self._pending_load: int | None = None
+        self.last_stop_time: float | None = None
         self._thread = QThread()
         self._thread.setObjectName("llm-worker")
         self._worker = LlmWorker(backend)
@@ -110,7 +112,8 @@ class LlmService(QObject):
 
     def stop(self) -> None:
         """Stop the reply that is streaming, if any (takes effect within one token)."""
-        if self._current is not None:
+        if self._current is not None and not self._current.cancel.is_set():
+            self.last_stop_time = time.perf_counter()
             self._current.cancel.set()
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.markdown import CodeBlock, render_markdown
+from app.core.markdown import CodeBlock, highlight_code, render_markdown, stable_prefix_length
 
 FLUSH_INTERVAL_MS = 40
+WARM_UP_LANGUAGES = ("python", "cpp", "java", "javascript", "typescript", "php", "csharp", "bash")
 
 
 class ChatPanel(QWidget):
@@ -43,6 +44,8 @@ class ChatPanel(QWidget):
         self._ready = False
         self._reply_text = ""
         self._reply_start = 0
+        self._frozen_upto = 0
+        self._live_blocks: tuple[CodeBlock, ...] = ()
         self._dirty = False
         self._blocks: dict[int, tuple[CodeBlock, ...]] = {}
         self._message_index = 0
@@ -89,6 +92,16 @@ class ChatPanel(QWidget):
         self._timer.timeout.connect(self._flush)
         self.set_busy(False)
         self.set_ready(False)
+        self._warm_languages = list(WARM_UP_LANGUAGES)
+        QTimer.singleShot(300, self._warm_up_highlighter)
+
+    @Slot()
+    def _warm_up_highlighter(self) -> None:
+        """Load Pygments' lexers while idle, one per event-loop turn, so the first code block
+        of a streaming reply does not stall the window."""
+        if self._warm_languages:
+            highlight_code("x = 1", self._warm_languages.pop(0))
+            QTimer.singleShot(20, self._warm_up_highlighter)
 
     # -- state ----------------------------------------------------------------------------
     def set_busy(self, busy: bool) -> None:
@@ -137,7 +150,10 @@ class ChatPanel(QWidget):
         self._flush()
         self._active_id = request_id
         self._reply_text = ""
+        self._frozen_upto = 0
+        self._live_blocks = ()
         self._message_index += 1
+        self._blocks[self._message_index] = ()
         self._append_html('<p style="margin-top:10px;"><b style="color:#8250df;">Tutor</b></p>')
         cursor = self.view.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -160,6 +176,10 @@ class ChatPanel(QWidget):
             return
         self._flush()
         self._timer.stop()
+        self._blocks[self._message_index] = (
+            self._blocks.get(self._message_index, ()) + self._live_blocks
+        )
+        self._live_blocks = ()
         self._active_id = None
         if note:
             self.add_info(note)
@@ -170,6 +190,7 @@ class ChatPanel(QWidget):
         self._timer.stop()
         self._active_id = None
         self._reply_text = ""
+        self._live_blocks = ()
         self._blocks.clear()
         self.view.clear()
         self.set_busy(False)
@@ -189,15 +210,39 @@ class ChatPanel(QWidget):
             return
         self._dirty = False
         self.flush_count += 1
-        rendered = render_markdown(self._reply_text)
-        self._blocks[self._message_index] = rendered.code_blocks
+        # Paragraphs and code blocks that are complete are rendered once and left alone;
+        # only the tail still growing is re-rendered, so a flush costs the same late in a
+        # long reply as early on.
+        tail = self._reply_text[self._frozen_upto :]
+        stable = stable_prefix_length(tail)
+        if stable:
+            self._replace_live(tail[:stable])
+            self._frozen_upto += stable
+            cursor = self.view.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertBlock()
+            self._reply_start = cursor.position()
+            tail = tail[stable:]
+        self._replace_live(tail, keep_blocks=False)
+        self._scroll_to_end()
+
+    def _replace_live(self, text: str, keep_blocks: bool = True) -> None:
+        """Render `text` in place of the live (still growing) part of the reply."""
+        known = self._blocks.get(self._message_index, ())
+        rendered = render_markdown(text, block_offset=len(known))
+        if keep_blocks:
+            self._blocks[self._message_index] = known + rendered.code_blocks
+        else:
+            self._live_blocks = rendered.code_blocks
         body = rendered.html.replace('href="copy:', f'href="copy:{self._message_index}:')
         body = body.replace('href="insert:', f'href="insert:{self._message_index}:')
         cursor = self.view.textCursor()
         cursor.setPosition(self._reply_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertHtml(body or html.escape(self._reply_text))
-        self._scroll_to_end()
+        if body:
+            cursor.insertHtml(body)
+        else:
+            cursor.removeSelectedText()
 
     def _scroll_to_end(self) -> None:
         bar = self.view.verticalScrollBar()
@@ -206,6 +251,8 @@ class ChatPanel(QWidget):
     def code_block(self, message: int, index: int) -> CodeBlock | None:
         """A code block shown in the panel, by message number and position."""
         blocks = self._blocks.get(message, ())
+        if message == self._message_index:
+            blocks = blocks + self._live_blocks
         return blocks[index] if 0 <= index < len(blocks) else None
 
     # -- input ----------------------------------------------------------------------------

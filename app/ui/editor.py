@@ -7,7 +7,7 @@ Positions in Scintilla are byte offsets in UTF-8; this class speaks str to its c
 from __future__ import annotations
 
 import lexilla
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import QWidget
 from pyside6_scintilla import ScintillaEdit
@@ -82,7 +82,11 @@ class CodeEditor(ScintillaEdit):
         self.beginUndoAction()
         self.replaceSel(text)
         self.endUndoAction()
-        self.setFocus()
+        self.focus()
+
+    def focus(self) -> None:
+        """Give the editor keyboard focus (Scintilla's own setFocus(bool) shadows QWidget's)."""
+        QWidget.setFocus(self, Qt.FocusReason.OtherFocusReason)
 
     def is_modified(self) -> bool:
         """True when the text differs from the last save."""

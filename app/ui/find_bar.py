@@ -59,7 +59,7 @@ class FindBar(QWidget):
     def close_bar(self) -> None:
         """Hide the bar and return to the editor."""
         self.hide()
-        self._editor.setFocus()
+        self._editor.focus()
 
     @Slot()
     def find_next(self) -> bool:

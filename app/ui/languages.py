@@ -59,9 +59,7 @@ _PHP = (
 )
 
 LEXERS: dict[str, LexerSpec] = {
-    "python": LexerSpec(
-        "python", {0: " ".join(keyword.kwlist + keyword.softkwlist)}, (":",)
-    ),
+    "python": LexerSpec("python", {0: " ".join(keyword.kwlist + keyword.softkwlist)}, (":",)),
     "cpp": LexerSpec("cpp", {0: _CPP}, ("{",)),
     "java": LexerSpec("cpp", {0: _JAVA}, ("{",)),
     "javascript": LexerSpec("cpp", {0: _JS}, ("{",)),

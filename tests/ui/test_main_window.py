@@ -1,0 +1,129 @@
+"""The main window: files, bad input, the status bar, the tutor wiring."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.main import build_app
+from app.settings import Settings
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    """Capture message boxes instead of blocking on them."""
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, title, text, *a, **k: shown.append((title, text))
+    )
+    return shown
+
+
+@pytest.fixture
+def parts(qtbot):
+    """The whole app, built as `codetutor` builds it (no model loaded)."""
+    p = build_app(Settings())
+    qtbot.addWidget(p.window)
+    p.window.show()
+    yield p
+    p.window.editor.set_text("")
+    p.service.shutdown()
+
+
+def test_open_edit_save_round_trip(parts, tmp_path, qtbot):
+    """A file opens with its language, is edited, saved and reads back as edited."""
+    f = tmp_path / "hello.js"
+    f.write_text("console.log('hi');\n")
+    w = parts.window
+    assert w.open_path(f)
+    assert w.editor.language == "javascript" and "hello.js" in w.windowTitle()
+    w.editor.gotoPos(0)
+    qtbot.keyClicks(w.editor, "// greet")
+    qtbot.keyClick(w.editor, Qt.Key.Key_Return)
+    assert w.windowTitle().startswith("*")
+    assert w.save()
+    assert f.read_text() == "// greet\nconsole.log('hi');\n"
+    assert not w.windowTitle().startswith("*")
+
+
+def test_save_failure_mid_write_keeps_old_file_and_editor_text(
+    parts, tmp_path, monkeypatch, warnings
+):
+    """A write that fails part-way leaves the old file, keeps the text, and says so."""
+    f = tmp_path / "a.py"
+    f.write_text("old = 1\n")
+    w = parts.window
+    w.open_path(f)
+    w.editor.set_text("new = 2\n", keep_undo=True)
+
+    def broken_fsync(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    assert not w.save()
+    assert f.read_text() == "old = 1\n"
+    assert w.editor.text() == "new = 2\n"
+    assert "a.py" in warnings[0][1] and "still in the editor" in warnings[0][1]
+
+
+def test_saving_to_unwritable_place_explains(parts, tmp_path, warnings):
+    """Saving where no file can be written names the place and keeps the code."""
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    parts.window.editor.set_text("x = 1\n")
+    assert not parts.window.save_to(blocker / "x.py")
+    assert "not_a_folder" in warnings[0][1] and "Save As" in warnings[0][1]
+    assert parts.window.editor.text() == "x = 1\n"
+
+
+def test_big_and_binary_files_are_refused_with_message(parts, tmp_path, warnings):
+    """A 10 MB file and a binary file are not opened; the message names them."""
+    big = tmp_path / "big.py"
+    big.write_bytes(b"# filler line\n" * (10 * 1024 * 1024 // 14))
+    binary = tmp_path / "image.py"
+    binary.write_bytes(bytes(range(256)) * 10)
+    parts.window.editor.set_text("mine = True\n")
+    assert not parts.window.open_path(big)
+    assert not parts.window.open_path(binary)
+    assert "big.py" in warnings[0][1] and "image.py" in warnings[1][1]
+    assert parts.window.editor.text() == "mine = True\n"
+
+
+def test_bad_model_then_starter_through_the_window(parts, tmp_path, qtbot, warnings):
+    """A text file named .gguf is refused with a message; the starter model then loads."""
+    fake = tmp_path / "model.gguf"
+    fake.write_text("not a model")
+    w = parts.window
+    with qtbot.waitSignal(parts.service.sig_model_failed, timeout=30_000):
+        w.sig_model_file_requested.emit(str(fake))
+    assert "model.gguf" in warnings[0][1] and "not a GGUF" in warnings[0][1]
+    assert w.state_label.text() == "Error" and not w.chat.send_button.isEnabled()
+    with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=30_000):
+        w.sig_starter_model_requested.emit()
+    assert "tiny starter model" in w.model_label.text()
+    assert w.device_label.text().startswith(("CPU", "GPU"))
+    assert w.chat.notice.isVisible() and "tiny starter model" in w.chat.notice.text()
+    assert w.chat.send_button.isEnabled()
+
+
+def test_status_bar_shows_speed_after_a_reply(parts, qtbot, starter_spec):
+    """After a reply the status bar shows its tokens per second."""
+    with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=30_000):
+        parts.service.load_model(starter_spec)
+    parts.tutor.params = type(parts.tutor.params)(max_tokens=16)
+    with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=30_000):
+        parts.tutor.ask("Hello?")
+    assert parts.window.speed_label.text().endswith("tokens/s")
+    assert parts.window.state_label.text() == "Ready"
+
+
+def test_close_with_unsaved_changes_can_be_cancelled(parts, monkeypatch):
+    """Closing with unsaved changes asks first; Cancel keeps the window and the text."""
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    parts.window.editor.set_text("draft")
+    parts.window.editor.insert_at_cursor("!")
+    assert not parts.window.close()
+    assert parts.window.isVisible() and parts.window.editor.text() == "!draft"
