@@ -1,0 +1,25 @@
+"""Lessons as plain data files: the model, loader, validator, progress store and prompts."""
+
+from app.core.lessons.loader import load_course, load_courses, load_lesson
+from app.core.lessons.model import (
+    LANGUAGES,
+    BrokenLesson,
+    CheckDef,
+    Course,
+    Lesson,
+    LessonError,
+    TutorPolicy,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "BrokenLesson",
+    "CheckDef",
+    "Course",
+    "Lesson",
+    "LessonError",
+    "TutorPolicy",
+    "load_course",
+    "load_courses",
+    "load_lesson",
+]

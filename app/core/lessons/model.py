@@ -1,0 +1,173 @@
+"""The lesson data model: courses, lessons, broken lessons, checks, tutor policy and errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LANGUAGES = ("python", "cpp", "java", "javascript", "typescript", "php", "csharp", "bash")
+"""The languages a course or lesson may name."""
+
+CHECK_KINDS = ("output", "test", "runs")
+MATCH_MODES = ("exact", "contains", "regex")
+HELP_MODES = ("hints", "full")
+COMPLETION_MODES = ("off", "line", "full")
+
+
+@dataclass(frozen=True)
+class LessonError:
+    """One problem in lesson content, located as precisely as the loader could.
+
+    Attributes:
+        file: the file the problem is in (or about).
+        line: its 1-based line, or None when no line applies.
+        message: what is wrong, in plain words.
+    """
+
+    file: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else f"{self.file}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    """One check of a lesson, as written in lesson.toml.
+
+    Same field names as `app.runner.checks.CheckSpec`; the UI converts one to the other
+    (core does not import the runner).
+
+    Attributes:
+        kind: "output" (compare stdout), "test" (run a test file) or "runs" (exits cleanly).
+        message: shown to the learner when the check fails.
+        stdin: text fed to the program (output and runs checks).
+        expected: the expected output (output checks).
+        match: "exact", "contains" or "regex" (output checks).
+        file: the absolute path of the test file (test checks), else None.
+    """
+
+    kind: str
+    message: str
+    stdin: str = ""
+    expected: str = ""
+    match: str = "exact"
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class TutorPolicy:
+    """What the tutor may do in a lesson.
+
+    Attributes:
+        help: "hints" (guide, never hand over a full solution) or "full".
+        completion: inline completion: "off", "line" or "full".
+        chat: whether free chat with the tutor is on.
+        instructions: extra text for the tutor's system prompt.
+        templates: prompt template overrides by name (see `templates.DEFAULT_TEMPLATE_NAMES`).
+    """
+
+    help: str = "hints"
+    completion: str = "line"
+    chat: bool = True
+    instructions: str = ""
+    templates: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson that loaded without errors.
+
+    Attributes:
+        id: the lesson folder's name.
+        course_id: the course folder's name.
+        title: shown in the lesson browser.
+        goal: one line saying what the learner will do.
+        language: one of `LANGUAGES`.
+        main: the file run by checks, relative to starter/ and solution/.
+        text: the lesson text (Markdown).
+        path: the lesson folder.
+        time_limit: seconds a run may take.
+        hints: the hint ladder, first hint first.
+        checks: the checks, in order.
+        policy: what the tutor may do.
+        starter_dir: the files the learner starts with.
+        solution_dir: the hidden reference solution.
+    """
+
+    id: str
+    course_id: str
+    title: str
+    goal: str
+    language: str
+    main: str
+    text: str
+    path: Path
+    time_limit: float
+    hints: tuple[str, ...]
+    checks: tuple[CheckDef, ...]
+    policy: TutorPolicy
+    starter_dir: Path
+    solution_dir: Path
+
+    @property
+    def key(self) -> str:
+        """The progress key, "course_id/lesson_id"."""
+        return f"{self.course_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class BrokenLesson:
+    """A lesson that could not be loaded; the browser shows it with its errors.
+
+    Attributes:
+        id: the lesson folder's name.
+        course_id: the course folder's name.
+        path: the lesson folder.
+        title: the title from lesson.toml when it could be read, else the folder name.
+        errors: every problem found (at least one).
+    """
+
+    id: str
+    course_id: str
+    path: Path
+    title: str
+    errors: tuple[LessonError, ...]
+
+    @property
+    def key(self) -> str:
+        """The progress key, "course_id/lesson_id"."""
+        return f"{self.course_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course folder and its lessons in order.
+
+    Attributes:
+        id: the course folder's name.
+        title: from course.toml (the folder name when unreadable).
+        language: the default language of its lessons ("" when unknown).
+        description: from course.toml.
+        path: the course folder.
+        lessons: in course order; broken ones included.
+        errors: problems with course.toml itself (not its lessons').
+    """
+
+    id: str
+    title: str
+    language: str
+    description: str
+    path: Path
+    lessons: tuple[Lesson | BrokenLesson, ...]
+    errors: tuple[LessonError, ...] = ()
+
+    def all_errors(self) -> list[LessonError]:
+        """The course's own errors, then every broken lesson's errors."""
+        out = list(self.errors)
+        for lesson in self.lessons:
+            if isinstance(lesson, BrokenLesson):
+                out.extend(lesson.errors)
+        return out

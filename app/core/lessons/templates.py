@@ -1,0 +1,188 @@
+"""Prompt templates: the defaults in resources/prompts, their variables, and rendering."""
+
+from __future__ import annotations
+
+import difflib
+import string
+from collections.abc import Mapping
+from pathlib import Path
+
+from app.paths import RESOURCES_DIR
+
+DEFAULT_TEMPLATE_NAMES = ("system", "explain", "hint", "debug", "document", "complete", "chat")
+"""The templates a lesson may override under [tutor.templates]."""
+
+TEMPLATE_VARIABLES = frozenset(
+    {
+        "code",
+        "selection",
+        "error",
+        "language",
+        "lesson_title",
+        "lesson_goal",
+        "hint_level",
+        "hint_count",
+        "hint",
+        "question",
+        "instructions",
+    }
+)
+"""The only names a template may use in braces."""
+
+DEFAULT_PROMPTS_DIR = RESOURCES_DIR / "prompts"
+HELP_POLICY_FILES = {"hints": "help_hints.txt", "full": "help_full.txt"}
+
+
+class TemplateError(ValueError):
+    """A template is malformed, uses an unknown variable, or is missing."""
+
+
+def template_variables(template: str) -> set[str]:
+    """The variable names a template uses.
+
+    Args:
+        template: text in `str.format` syntax; `{{` and `}}` are literal braces.
+
+    Returns:
+        Every field name, including ones nested in format specs; "" for a bare `{}`.
+
+    Raises:
+        TemplateError: the braces are malformed (e.g. a single `{`).
+    """
+    names: set[str] = set()
+    try:
+        for _text, field_name, format_spec, _conv in string.Formatter().parse(template):
+            if field_name is None:
+                continue
+            names.add(field_name)
+            if format_spec and "{" in format_spec:
+                names |= template_variables(format_spec)
+    except ValueError as exc:
+        hint = "write literal braces as {{ and }}"
+        raise TemplateError(f"malformed template: {exc} ({hint})") from exc
+    return names
+
+
+def unknown_variables(template: str) -> set[str]:
+    """The names a template uses that are not in `TEMPLATE_VARIABLES`.
+
+    Raises:
+        TemplateError: the braces are malformed.
+    """
+    return template_variables(template) - TEMPLATE_VARIABLES
+
+
+def template_problems(template: str) -> list[str]:
+    """Plain-words problems with a template; an empty list when it is fine."""
+    try:
+        unknown = unknown_variables(template)
+    except TemplateError as exc:
+        return [str(exc)]
+    problems = []
+    for name in sorted(unknown):
+        close = difflib.get_close_matches(name, sorted(TEMPLATE_VARIABLES), n=1)
+        hint = f" (did you mean {{{close[0]}}}?)" if close else ""
+        problems.append(f"unknown template variable {{{name}}}{hint}")
+    return problems
+
+
+class _Values(dict[str, str]):
+    """A mapping where an allowed but unset variable is empty."""
+
+    def __missing__(self, key: str) -> str:
+        if key in TEMPLATE_VARIABLES:
+            return ""
+        raise TemplateError(f"unknown template variable {{{key}}}")
+
+
+def render(template: str, **values: object) -> str:
+    """Fill a template's variables.
+
+    Args:
+        template: the template text.
+        **values: values for names in `TEMPLATE_VARIABLES` (converted with `str`); an
+            allowed variable without a value renders as "".
+
+    Returns:
+        The rendered text.
+
+    Raises:
+        TemplateError: the template is malformed, uses an unknown variable, or a value is
+            given for a name that is not a template variable.
+    """
+    problems = template_problems(template)
+    if problems:
+        raise TemplateError("; ".join(problems))
+    extra = set(values) - TEMPLATE_VARIABLES
+    if extra:
+        raise TemplateError(f"not template variables: {', '.join(sorted(extra))}")
+    mapping = _Values({k: "" if v is None else str(v) for k, v in values.items()})
+    try:
+        return template.format_map(mapping)
+    except (ValueError, IndexError, AttributeError, KeyError) as exc:
+        raise TemplateError(f"cannot render template: {exc}") from exc
+
+
+def load_default_templates(directory: Path = DEFAULT_PROMPTS_DIR) -> dict[str, str]:
+    """Read the default templates, resources/prompts/<name>.txt for each default name.
+
+    Args:
+        directory: where the .txt files are.
+
+    Returns:
+        Template text by name, for every name in `DEFAULT_TEMPLATE_NAMES`.
+
+    Raises:
+        TemplateError: a file is missing, unreadable, or has template problems (an
+            installation fault, named with the file).
+    """
+    templates: dict[str, str] = {}
+    for name in DEFAULT_TEMPLATE_NAMES:
+        path = Path(directory) / f"{name}.txt"
+        text = _read(path)
+        problems = template_problems(text)
+        if problems:
+            raise TemplateError(f"{path}: {'; '.join(problems)}")
+        templates[name] = text
+    return templates
+
+
+def help_policy_text(help_mode: str, directory: Path = DEFAULT_PROMPTS_DIR) -> str:
+    """The system-prompt paragraph for a lesson's help mode ("hints" or "full").
+
+    Raises:
+        TemplateError: unknown mode, or the file is missing.
+    """
+    if help_mode not in HELP_POLICY_FILES:
+        raise TemplateError(f"unknown help mode {help_mode!r}")
+    return _read(Path(directory) / HELP_POLICY_FILES[help_mode])
+
+
+def tutor_instructions(
+    help_mode: str, lesson_instructions: str = "", directory: Path = DEFAULT_PROMPTS_DIR
+) -> str:
+    """The value for `{instructions}` in the system template.
+
+    The help-mode paragraph comes first, then the lesson's own instructions.
+
+    Args:
+        help_mode: the lesson policy's `help`.
+        lesson_instructions: the lesson policy's `instructions`.
+        directory: where the help-mode texts are.
+    """
+    parts = [help_policy_text(help_mode, directory), lesson_instructions.strip()]
+    return "\n\n".join(p for p in parts if p)
+
+
+def merged_templates(defaults: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """The templates in effect for a lesson: the defaults with its overrides on top."""
+    merged = dict(defaults)
+    merged.update(overrides)
+    return merged
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"cannot read prompt template {path}: {exc}") from exc

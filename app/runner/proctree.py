@@ -1,0 +1,142 @@
+"""Starts a child in its own process group and ends that whole group: no orphan survives.
+
+On Linux the calling process becomes a "child subreaper" (prctl PR_SET_CHILD_SUBREAPER) the
+first time it starts a child here, so grandchildren orphaned by a kill are re-parented to it
+and reaped at once, instead of lingering until the system's init gets round to them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+_PR_SET_CHILD_SUBREAPER = 36
+_subreaper_lock = threading.Lock()
+_subreaper_tried = False
+
+
+def spawn(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], *, stdin_pipe: bool
+) -> subprocess.Popen[bytes]:
+    """Start `argv` as the leader of a new process group (a new session on POSIX).
+
+    Args:
+        argv: the command.
+        cwd: its working directory.
+        env: its complete environment.
+        stdin_pipe: give it a stdin pipe; otherwise stdin is empty (/dev/null).
+
+    Returns:
+        The process, with binary unbuffered stdout and stderr pipes.
+
+    Raises:
+        OSError: the program could not be started.
+    """
+    stdin = subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
+    if os.name == "posix":
+        _become_subreaper()
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            start_new_session=True,
+        )
+    flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
+        subprocess, "CREATE_NO_WINDOW", 0
+    )
+    return subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+        creationflags=flags,
+    )
+
+
+def kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """Kill `proc` and every process in its group at once (SIGKILL). Returns at once."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return
+    if proc.poll() is None:  # pragma: no cover - Windows
+        subprocess.run(
+            ["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True, check=False
+        )
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def wait_exit(proc: subprocess.Popen[bytes]) -> None:
+    """Block until `proc` exits, without reaping it where the OS allows.
+
+    Leaving the leader a zombie keeps its process-group id reserved, so a following `kill_tree`
+    can only reach this program's leftovers, never an unrelated process that reused the id.
+    """
+    if os.name == "posix" and hasattr(os, "waitid"):
+        with contextlib.suppress(ChildProcessError):
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        return
+    proc.wait()  # pragma: no cover - macOS / Windows
+
+
+def reap_group(pgid: int, timeout_s: float = 1.0) -> bool:
+    """Kill what is left of process group `pgid` and reap those that became our children.
+
+    Call after the group's leader was reaped.
+
+    Args:
+        pgid: the group id (the leader's pid).
+        timeout_s: how long to wait for stragglers.
+
+    Returns:
+        True when no process of the group is left.
+    """
+    if os.name != "posix":  # pragma: no cover - Windows: taskkill /T already ended the tree
+        return True
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # macOS: a group of zombies only
+            pass
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-pgid, os.WNOHANG)[0]:
+                pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+
+
+def _become_subreaper() -> None:
+    """Make orphaned descendants re-parent to this process (Linux only, tried once)."""
+    global _subreaper_tried
+    with _subreaper_lock:
+        if _subreaper_tried:
+            return
+        _subreaper_tried = True
+        if not sys.platform.startswith("linux"):
+            return
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - unusual libc
+            pass

@@ -1,0 +1,121 @@
+"""Tests of prompt templates: the shipped defaults, variables, rendering and help policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.lessons.templates import (
+    DEFAULT_TEMPLATE_NAMES,
+    TEMPLATE_VARIABLES,
+    TemplateError,
+    help_policy_text,
+    load_default_templates,
+    merged_templates,
+    render,
+    template_problems,
+    template_variables,
+    tutor_instructions,
+    unknown_variables,
+)
+
+
+def test_default_templates_exist_and_are_valid():
+    """All seven default templates load, use only known variables, and are not empty."""
+    templates = load_default_templates()
+    assert tuple(templates) == DEFAULT_TEMPLATE_NAMES
+    for name, text in templates.items():
+        assert text.strip(), name
+        assert unknown_variables(text) == set(), name
+    assert "{instructions}" in templates["system"]
+    assert "{code}" in templates["explain"] and "{error}" in templates["debug"]
+    assert "{question}" in templates["chat"]
+    assert "{hint_level}" in templates["hint"]
+
+
+def test_system_prompt_is_for_a_patient_beginner_tutor():
+    """The rendered system prompt names the lesson and carries the help-mode text."""
+    system = load_default_templates()["system"]
+    text = render(
+        system,
+        language="python",
+        lesson_title="Say hello",
+        lesson_goal="Print a greeting",
+        instructions=tutor_instructions("hints", "Do not mention f-strings."),
+    )
+    assert "patient" in text and "beginners" in text
+    assert 'lesson "Say hello"' in text and "Print a greeting" in text
+    assert "Never write the full solution" in text
+    assert text.rstrip().endswith("Do not mention f-strings.")
+    assert "{" not in text.replace("```{", "")
+
+
+def test_help_modes_differ():
+    """Hints mode forbids handing over solutions; full mode allows complete code."""
+    assert "do not hand over the answer" in help_policy_text("hints")
+    assert "complete, working code" in help_policy_text("full")
+    assert tutor_instructions("full") == help_policy_text("full")
+    with pytest.raises(TemplateError):
+        help_policy_text("everything")
+
+
+def test_template_variables_and_literal_braces():
+    """Variables are the names in single braces; doubled braces are literal text."""
+    template = "Fix {code} in {language}: {{not_a_var}} {error!r:>{hint_level}}"
+    assert template_variables(template) == {"code", "language", "error", "hint_level"}
+    assert unknown_variables("{code} {cod} {0} {}") == {"cod", "0", ""}
+    assert template_problems("{code} {lesson_titel}") == [
+        "unknown template variable {lesson_titel} (did you mean {lesson_title}?)"
+    ]
+
+
+def test_malformed_templates_raise():
+    """A lone brace is a TemplateError that says how to write literal braces."""
+    for bad in ("{code", "code}", "{code!x}x{"):
+        with pytest.raises(TemplateError, match="malformed template"):
+            template_variables(bad)
+    assert template_problems("{")[0].startswith("malformed template")
+
+
+def test_render_fills_known_variables_and_blanks_missing_ones():
+    """Known variables are filled; a known variable with no value renders empty."""
+    template = "Hint {hint_level}/{hint_count} for {lesson_title}{selection} {{ok}}"
+    out = render(template, hint_level=1, hint_count=3, lesson_title="Loops")
+    assert out == "Hint 1/3 for Loops {ok}"
+    assert render("{error}", error=None) == ""
+
+
+def test_render_refuses_unknown_variables_and_values():
+    """Unknown variables in the template, or unknown value names, raise TemplateError."""
+    with pytest.raises(TemplateError, match=r"unknown template variable \{name\}"):
+        render("Hello {name}", code="x")
+    with pytest.raises(TemplateError, match="not template variables: name"):
+        render("Hello {code}", name="x")
+    with pytest.raises(TemplateError, match="unknown template variable"):
+        render("{code.upper}", code="x")
+
+
+def test_lesson_overrides_replace_defaults():
+    """A lesson's template overrides replace only the named defaults."""
+    defaults = load_default_templates()
+    merged = merged_templates(defaults, {"hint": "Only {hint_level}"})
+    assert merged["hint"] == "Only {hint_level}"
+    assert merged["explain"] == defaults["explain"]
+    assert set(merged) == set(DEFAULT_TEMPLATE_NAMES)
+
+
+def test_missing_or_bad_default_template_names_the_file(tmp_path):
+    """A missing or broken default template raises TemplateError naming its file."""
+    with pytest.raises(TemplateError, match=str(tmp_path / "system.txt")):
+        load_default_templates(tmp_path)
+    for name in DEFAULT_TEMPLATE_NAMES:
+        (tmp_path / f"{name}.txt").write_text("{code}")
+    assert load_default_templates(tmp_path)["chat"] == "{code}"
+    (tmp_path / "chat.txt").write_text("{mystery}")
+    with pytest.raises(TemplateError, match=r"chat\.txt: unknown template variable \{mystery\}"):
+        load_default_templates(tmp_path)
+
+
+def test_variable_names_are_the_documented_set():
+    """The allowed variables are exactly those documented for teachers."""
+    documented = "code selection error language lesson_title lesson_goal hint_level hint_count"
+    assert set(f"{documented} hint question instructions".split()) == TEMPLATE_VARIABLES
