@@ -59,10 +59,12 @@ def run_gui(args: argparse.Namespace) -> int:
     if args.chat_format:
         cli_settings["model.chat_format"] = args.chat_format
     settings = load_settings(paths.site_config_file, paths.user_config_file, cli_settings)
-    parts = build_app(settings)
+    parts = build_app(settings, data_dir=paths.data_dir)
     parts.window.show()
     if args.file:
         parts.window.open_path(args.file)
+    else:
+        parts.lessons.restore_last_lesson()
     if args.startup_probe:
 
         def report_idle() -> None:

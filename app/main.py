@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from app.core.lessons.progress import ProgressStore
 from app.core.models import ModelSpec, StarterModelMissingError, spec_for_file, starter_model_spec
 from app.llm.backend import Backend, GenerationParams
 from app.llm.service import LlmService
+from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.settings import Settings
+from app.ui.lesson_controller import LessonController
 from app.ui.main_window import MainWindow
+from app.ui.run_controller import RunController
 from app.ui.tutor import TutorController
 
 
@@ -20,6 +25,8 @@ class AppParts:
     window: MainWindow
     tutor: TutorController
     settings: Settings
+    lessons: LessonController
+    runner: RunController
 
 
 def model_spec_from_settings(settings: Settings) -> ModelSpec:
@@ -34,8 +41,21 @@ def model_spec_from_settings(settings: Settings) -> ModelSpec:
     return starter_model_spec()
 
 
-def build_app(settings: Settings, backend: Backend | None = None) -> AppParts:
-    """Create the service, window and tutor, and connect them. Nothing is loaded yet."""
+def build_app(
+    settings: Settings,
+    backend: Backend | None = None,
+    data_dir: Path | None = None,
+    lesson_roots: list[Path] | None = None,
+) -> AppParts:
+    """Create the service, window, tutor and lessons, and connect them. No model is loaded
+    yet; the courses are listed.
+
+    Args:
+        settings: the effective settings.
+        backend: the inference backend (default: llama.cpp in-process).
+        data_dir: where progress and the learner's files live (default: the user data dir).
+        lesson_roots: folders of courses (default: the built-in lessons).
+    """
     if backend is None:
         from app.llm.local import LocalBackend
 
@@ -66,7 +86,20 @@ def build_app(settings: Settings, backend: Backend | None = None) -> AppParts:
     window.sig_starter_model_requested.connect(load_starter)
     for problem in settings.problems:
         window.chat.add_info(problem, error=True)
-    return AppParts(service, window, tutor, settings)
+    if data_dir is None:
+        data_dir = resolve_paths().data_dir
+    runner = RunController(window)
+    lessons = LessonController(
+        window,
+        ProgressStore(data_dir),
+        runner,
+        settings,
+        lesson_roots if lesson_roots is not None else [BUILTIN_LESSONS_DIR],
+    )
+    window.sig_lesson_save_requested.connect(lessons.save_now)
+    tutor.prompt_builder = lessons.tutor_prompt
+    lessons.reload_courses()
+    return AppParts(service, window, tutor, settings, lessons, runner)
 
 
 def start_default_model(parts: AppParts) -> None:

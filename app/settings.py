@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "model.n_ctx": 4096,
     "tutor.max_tokens": 512,
     "tutor.temperature": 0.2,
+    "lessons.last": "",
+    "lessons.extra_dirs": [],
 }
 
 

@@ -29,10 +29,19 @@ class Conversation:
         """Forget everything."""
         self.turns.clear()
 
-    def prompt(self, system: str, budget_tokens: int) -> list[tuple[str, str]]:
+    def prompt(
+        self, system: str, budget_tokens: int, latest: str | None = None
+    ) -> list[tuple[str, str]]:
         """The (role, content) messages to send: the system text, then as many recent turns
-        as fit in `budget_tokens` (the latest turn always goes in)."""
-        budget = int(budget_tokens * CHARS_PER_TOKEN) - len(system)
+        as fit in `budget_tokens` (the latest turn always goes in).
+
+        Args:
+            system: the system prompt.
+            budget_tokens: room for the prompt in tokens.
+            latest: text to send in place of the latest user turn (e.g. the question wrapped
+                in a lesson's chat template); the history keeps the plain question.
+        """
+        budget = int(budget_tokens * CHARS_PER_TOKEN) - len(system) - len(latest or "")
         chosen: list[Turn] = []
         for turn in reversed(self.turns):
             cost = len(turn.content) + 16
@@ -42,4 +51,6 @@ class Conversation:
             budget -= cost
         messages = [("system", system)] if system else []
         messages += [(t.role, t.content) for t in reversed(chosen)]
+        if latest is not None and messages and messages[-1][0] == "user":
+            messages[-1] = ("user", latest)
         return messages

@@ -42,6 +42,7 @@ class ChatPanel(QWidget):
         super().__init__(parent)
         self._active_id: int | None = None
         self._ready = False
+        self._allowed = True
         self._reply_text = ""
         self._reply_start = 0
         self._frozen_upto = 0
@@ -107,12 +108,21 @@ class ChatPanel(QWidget):
     def set_busy(self, busy: bool) -> None:
         """A reply is streaming: enable Stop, disable Send."""
         self.stop_button.setEnabled(busy)
-        self.send_button.setEnabled(not busy and self._ready)
+        self.send_button.setEnabled(not busy and self._ready and self._allowed)
 
     def set_ready(self, ready: bool) -> None:
         """A model is loaded and can answer."""
         self._ready = ready
-        self.send_button.setEnabled(ready and not self.stop_button.isEnabled())
+        self.send_button.setEnabled(ready and self._allowed and not self.stop_button.isEnabled())
+
+    def set_chat_allowed(self, allowed: bool, reason: str = "") -> None:
+        """Turn free chat on or off (a lesson's policy); `reason` is shown when off."""
+        self._allowed = allowed
+        self.input.setEnabled(allowed)
+        self.input.setPlaceholderText(
+            "Ask a question… (Enter sends, Shift+Enter for a new line)" if allowed else reason
+        )
+        self.set_ready(self._ready)
 
     def set_notice(self, text: str) -> None:
         """Show a plain-words notice above the conversation ("" hides it)."""

@@ -22,6 +22,9 @@ MARGIN_LINE_NUMBERS = 0
 MARGIN_SYMBOLS = 1
 ELEMENT_CARET_LINE_BACK = 50
 ZOOM_MIN, ZOOM_MAX = -8, 20
+MARKER_ERROR = 0
+SC_MARK_CIRCLE = 0
+ANNOTATION_BOXED = 2
 
 
 def _bgr(rgb: int) -> int:
@@ -52,6 +55,16 @@ class CodeEditor(ScintillaEdit):
         self.setCaretLineBack(_bgr(0xF2F6FC))
         self.setScrollWidthTracking(True)
         self.setScrollWidth(1)
+        self.setMarginLeft(4)
+        self.markerDefine(MARKER_ERROR, SC_MARK_CIRCLE)
+        self.markerSetFore(MARKER_ERROR, _bgr(0xC62828))
+        self.markerSetBack(MARKER_ERROR, _bgr(0xE53935))
+        self.setMarginMaskN(MARGIN_SYMBOLS, 1 << MARKER_ERROR)
+        self.setMarginWidthN(MARGIN_SYMBOLS, 14)
+        self._annotation_style = self.allocateExtendedStyles(1)
+        self.annotationSetStyleOffset(self._annotation_style)
+        self.annotationSetVisible(ANNOTATION_BOXED)
+        self._error_lines: list[int] = []
         self._apply_base_style()
         self.charAdded.connect(self._on_char_added)
         self.savePointChanged.connect(self._on_save_point_changed)
@@ -145,12 +158,46 @@ class CodeEditor(ScintillaEdit):
         self.styleClearAll()
         self.styleSetFore(STYLE_LINENUMBER, _bgr(0x8C959F))
         self.styleSetBack(STYLE_LINENUMBER, _bgr(0xF6F8FA))
+        if hasattr(self, "_annotation_style"):
+            style = self._annotation_style
+            self.styleSetFont(style, self._font)
+            self.styleSetSize(style, max(self._font_size - 1, 8))
+            self.styleSetFore(style, _bgr(0x8E1B1B))
+            self.styleSetBack(style, _bgr(0xFDECEA))
         self._update_margin()
 
     def _update_margin(self) -> None:
         digits = max(3, len(str(self.lineCount())) + 1)
         width = self.textWidth(STYLE_LINENUMBER, "9" * digits)
         self.setMarginWidthN(MARGIN_LINE_NUMBERS, width + 4)
+
+    # -- errors ---------------------------------------------------------------------------
+    def show_error(self, line: int, message: str) -> None:
+        """Mark `line` (from 1) as the error line: a red dot and the message under it."""
+        index = max(0, min(line - 1, self.lineCount() - 1))
+        self.markerAdd(index, MARKER_ERROR)
+        self.annotationSetText(index, message)
+        self.annotationSetStyle(index, 0)
+        self._error_lines.append(index + 1)
+        self.gotoLine(index)
+
+    def clear_errors(self) -> None:
+        """Remove every error marker and annotation."""
+        self.markerDeleteAll(MARKER_ERROR)
+        self.annotationClearAll()
+        self._error_lines.clear()
+
+    def error_lines(self) -> list[int]:
+        """The lines (from 1) that carry an error marker."""
+        lines = []
+        for index in range(self.lineCount()):
+            if self.markerGet(index) & (1 << MARKER_ERROR):
+                lines.append(index + 1)
+        return lines
+
+    def annotation(self, line: int) -> str:
+        """The annotation text under `line` (from 1), "" if none."""
+        return bytes(self.annotationText(line - 1)).decode("utf-8", errors="replace")
 
     # -- find -----------------------------------------------------------------------------
     def find(self, needle: str, *, forward: bool = True, match_case: bool = False) -> bool:

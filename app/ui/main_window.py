@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,9 @@ from app.llm.service import LlmService, LlmState
 from app.ui.chat_panel import ChatPanel
 from app.ui.editor import CodeEditor
 from app.ui.find_bar import FindBar
+from app.ui.lesson_browser import LessonBrowser
+from app.ui.lesson_panel import LessonPanel
+from app.ui.output_panel import OutputPanel
 
 SOURCE_FILTER = (
     "Source files (*.py *.cpp *.cc *.h *.hpp *.c *.java *.js *.mjs *.ts *.php *.cs *.sh);;"
@@ -43,28 +47,60 @@ class MainWindow(QMainWindow):
     """(path): the learner chose a GGUF file to load."""
     sig_starter_model_requested = Signal()
     """The learner asked for the built-in starter model."""
+    sig_run_requested = Signal()
+    """Run the current file (F5)."""
+    sig_stop_run_requested = Signal()
+    """Stop the running program (Shift+F5)."""
+    sig_check_requested = Signal()
+    """Check the lesson (F6)."""
+    sig_hint_requested = Signal()
+    """Show the next hint (F7)."""
+    sig_next_lesson_requested = Signal()
+    """Go to the next lesson."""
+    sig_previous_lesson_requested = Signal()
+    """Go to the previous lesson."""
+    sig_reset_requested = Signal()
+    """Reset the lesson to its starter code."""
+    sig_open_lessons_folder_requested = Signal()
+    """Add a folder of courses."""
+    sig_lesson_save_requested = Signal()
+    """Write the lesson file now (lesson files are saved automatically, never asked about)."""
+    sig_closing = Signal()
+    """The window is closing: save and stop what runs."""
 
     def __init__(self, service: LlmService, chat: ChatPanel | None = None) -> None:
         super().__init__()
         self._service = service
         self.path: Path | None = None
+        self.lesson_mode = False
         self.setWindowTitle("Code Tutor")
-        self.resize(1200, 760)
+        self.resize(1440, 860)
 
         self.editor = CodeEditor(self)
         self.find_bar = FindBar(self.editor, self)
         self.chat = chat or ChatPanel(self)
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.setSpacing(0)
-        left_layout.addWidget(self.editor, 1)
-        left_layout.addWidget(self.find_bar)
+        self.lesson_browser = LessonBrowser(self)
+        self.lesson_panel = LessonPanel(self)
+        self.output_panel = OutputPanel(self)
+        editor_box = QWidget(self)
+        editor_layout = QVBoxLayout(editor_box)
+        editor_layout.setContentsMargins(0, 0, 0, 0)
+        editor_layout.setSpacing(0)
+        editor_layout.addWidget(self.editor, 1)
+        editor_layout.addWidget(self.find_bar)
+        centre = QSplitter(Qt.Orientation.Vertical, self)
+        centre.addWidget(editor_box)
+        centre.addWidget(self.output_panel)
+        centre.setSizes([560, 220])
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.addWidget(self.lesson_browser)
+        left.addWidget(self.lesson_panel)
+        left.setSizes([260, 520])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(left)
+        self.splitter.addWidget(centre)
         self.splitter.addWidget(self.chat)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([330, 640, 470])
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("No model", self)
@@ -125,6 +161,31 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action(tutor, "&Stop Answer", "Esc", self.chat.sig_stop_requested)
         self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self._action(tutor, "&Clear Conversation", "Ctrl+Shift+L", self.chat.sig_clear_requested)
+        lesson = m.addMenu("&Lesson")
+        self.run_action = self._action(lesson, "&Run", "F5", self.sig_run_requested)
+        self.stop_run_action = self._action(
+            lesson, "&Stop Program", "Shift+F5", self.sig_stop_run_requested
+        )
+        self.check_action = self._action(lesson, "&Check", "F6", self.sig_check_requested)
+        self.hint_action = self._action(lesson, "Next &Hint", "F7", self.sig_hint_requested)
+        lesson.addSeparator()
+        self._action(lesson, "&Previous Lesson", "Alt+Left", self.sig_previous_lesson_requested)
+        self._action(lesson, "&Next Lesson", "Alt+Right", self.sig_next_lesson_requested)
+        self._action(lesson, "R&eset to Starter…", None, self.sig_reset_requested)
+        lesson.addSeparator()
+        self._action(lesson, "&Open Lessons Folder…", None, self.sig_open_lessons_folder_requested)
+        bar = QToolBar("Lesson", self)
+        bar.setObjectName("lesson-toolbar")
+        bar.setIconSize(QSize(16, 16))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.run_action.setText("▶ Run")
+        self.stop_run_action.setText("■ Stop")
+        self.check_action.setText("✓ Check")
+        self.hint_action.setText("? Hint")
+        for action in (self.run_action, self.stop_run_action, self.check_action, self.hint_action):
+            action.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
+            bar.addAction(action)
+        self.addToolBar(bar)
         model = m.addMenu("&Model")
         self._action(model, "&Open Model File…", "Ctrl+Shift+M", self.open_model_dialog)
         self._action(model, "Use the &Starter Model", None, self.sig_starter_model_requested)
@@ -137,6 +198,7 @@ class MainWindow(QMainWindow):
         """Start an empty Python file (after offering to save changes)."""
         if not self._maybe_save():
             return
+        self.lesson_mode = False
         self.path = None
         self.editor.set_language("python")
         self.editor.set_text("")
@@ -150,8 +212,27 @@ class MainWindow(QMainWindow):
         except UnsuitableFileError as exc:
             self._warn("Cannot open file", str(exc))
             return False
+        self.lesson_mode = False
         self.path = p
+        self.editor.clear_errors()
         self.editor.set_language(language_for_path(p))
+        self.editor.set_text(text)
+        self._update_title()
+        return True
+
+    def load_lesson_file(self, path: Path, language: str) -> bool:
+        """Show a lesson's file (autosaved by the lesson controller)."""
+        if not self.lesson_mode and not self._maybe_save():
+            return False
+        try:
+            text = read_source_file(path)
+        except UnsuitableFileError as exc:
+            self._warn("Cannot open lesson file", str(exc))
+            return False
+        self.lesson_mode = True
+        self.path = Path(path)
+        self.editor.clear_errors()
+        self.editor.set_language(language)
         self.editor.set_text(text)
         self._update_title()
         return True
@@ -204,6 +285,9 @@ class MainWindow(QMainWindow):
 
     def _maybe_save(self) -> bool:
         """Offer to save unsaved changes. False when the learner cancels."""
+        if self.lesson_mode:
+            self.sig_lesson_save_requested.emit()
+            return True
         if not self.editor.is_modified():
             return True
         answer = QMessageBox.question(
@@ -284,5 +368,6 @@ class MainWindow(QMainWindow):
         if not self._maybe_save():
             event.ignore()
             return
+        self.sig_closing.emit()
         self._service.shutdown()
         event.accept()

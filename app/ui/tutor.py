@@ -42,6 +42,8 @@ class TutorController(QObject):
         self.params = params or GenerationParams()
         self.conversation = Conversation()
         self.last_stats: StreamStats | None = None
+        self.prompt_builder: Callable[[str], tuple[str, str] | None] | None = None
+        """Given a question, the (system, user) texts a lesson wants sent, or None."""
         panel.sig_send_requested.connect(self.ask)
         panel.sig_stop_requested.connect(self.stop)
         panel.sig_clear_requested.connect(self.clear)
@@ -70,9 +72,9 @@ class TutorController(QObject):
         self.conversation.add("user", question)
         n_ctx = self._service.model_info.n_ctx
         budget = max(256, n_ctx - self.params.max_tokens - 64)
-        messages = [
-            ChatMessage(r, c) for r, c in self.conversation.prompt(self._system_prompt(), budget)
-        ]
+        built = self.prompt_builder(question) if self.prompt_builder else None
+        system, latest = built if built else (self._system_prompt(), None)
+        messages = [ChatMessage(r, c) for r, c in self.conversation.prompt(system, budget, latest)]
         request_id = self._service.send_chat(messages, self.params)
         self._panel.begin_reply(request_id)
         return request_id

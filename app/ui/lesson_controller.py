@@ -1,0 +1,356 @@
+"""Drives lessons: opening them, autosave, Run (F5), Check (F6), hints, reset, next/previous.
+
+Runs on the UI thread. Programs and checks run in child processes through RunController, so
+nothing here blocks the window. The learner's code is on disk within about a second of the
+last keystroke, in the lesson's workspace under the user data folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.core.filetypes import LANGUAGE_NAMES, language_for_path
+from app.core.lessons import BrokenLesson, Lesson, load_courses
+from app.core.lessons.progress import ProgressStore
+from app.core.lessons.templates import (
+    TemplateError,
+    load_default_templates,
+    merged_templates,
+    render,
+    tutor_instructions,
+)
+from app.runner.checks import CheckSpec
+from app.runner.errors import parse_errors
+from app.settings import Settings
+from app.ui.main_window import MainWindow
+from app.ui.run_controller import RunController
+
+AUTOSAVE_DELAY_MS = 1000
+LAST_LESSON_KEY = "lessons.last"
+EXTRA_DIRS_KEY = "lessons.extra_dirs"
+
+
+class LessonController(QObject):
+    """Connects the lesson browser, lesson panel, editor, output panel and runner."""
+
+    sig_lesson_opened = Signal(object)
+    """(Lesson | BrokenLesson): a lesson is now shown."""
+    sig_lesson_done = Signal(str)
+    """(key): every check of the lesson passed."""
+    sig_autosaved = Signal(str)
+    """(path): the learner's file was written to disk."""
+
+    def __init__(
+        self,
+        window: MainWindow,
+        store: ProgressStore,
+        runner: RunController,
+        settings: Settings,
+        roots: list[Path],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._window = window
+        self._store = store
+        self._runner = runner
+        self._settings = settings
+        self._roots = list(roots)
+        extra = settings.get(EXTRA_DIRS_KEY) or []
+        self._roots += [Path(p) for p in extra if Path(p) not in self._roots]
+        self._lesson: Lesson | None = None
+        self._opened_at = time.monotonic()
+        self._last_error = ""
+        self._run_language = "python"
+        self._run_file: Path | None = None
+        self._templates = load_default_templates()
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self.save_now)
+
+        w = window
+        w.lesson_browser.sig_lesson_selected.connect(self.open_lesson)
+        w.lesson_browser.sig_open_folder_requested.connect(self.open_folder_dialog)
+        w.lesson_panel.sig_hint_requested.connect(self.show_next_hint)
+        w.lesson_panel.sig_reset_requested.connect(self.reset_to_starter)
+        w.lesson_panel.sig_next_requested.connect(lambda: self.go(1))
+        w.lesson_panel.sig_previous_requested.connect(lambda: self.go(-1))
+        w.sig_run_requested.connect(self.run)
+        w.sig_stop_run_requested.connect(runner.stop)
+        w.sig_check_requested.connect(self.check)
+        w.sig_hint_requested.connect(self.show_next_hint)
+        w.sig_next_lesson_requested.connect(lambda: self.go(1))
+        w.sig_previous_lesson_requested.connect(lambda: self.go(-1))
+        w.sig_reset_requested.connect(self.reset_to_starter)
+        w.sig_open_lessons_folder_requested.connect(self.open_folder_dialog)
+        w.sig_closing.connect(self.shutdown)
+        w.editor.sig_text_changed.connect(self._on_editor_text_changed)
+        out = w.output_panel
+        runner.sig_run_started.connect(self._on_runner_started)
+        runner.sig_output_received.connect(out.append_output)
+        runner.sig_run_finished.connect(self._on_runner_finished)
+        runner.sig_run_failed.connect(out.show_failure)
+        runner.sig_checks_finished.connect(self._on_runner_checks_finished)
+        runner.sig_checks_failed.connect(out.show_checks_failure)
+        out.sig_input_entered.connect(runner.write_stdin)
+        out.sig_stop_requested.connect(runner.stop)
+
+    # -- courses --------------------------------------------------------------------------
+    @property
+    def lesson(self) -> Lesson | None:
+        """The open lesson, or None in free editing."""
+        return self._lesson
+
+    @property
+    def store(self) -> ProgressStore:
+        """Progress and learner files."""
+        return self._store
+
+    def reload_courses(self) -> None:
+        """Load every course folder again and refresh the browser."""
+        courses = load_courses([r for r in self._roots if r.is_dir()])
+        # Beginners start with Python, so its courses come first; the rest by title.
+        courses.sort(key=lambda c: (c.language != "python", c.title.lower()))
+        self._window.lesson_browser.set_courses(courses, self._store.all())
+
+    def restore_last_lesson(self) -> bool:
+        """Reopen the lesson the learner had open last time (with their code)."""
+        key = self._settings.get(LAST_LESSON_KEY)
+        return bool(key) and self._window.lesson_browser.select(key)
+
+    @Slot()
+    def open_folder_dialog(self) -> None:
+        """Ask for a folder of courses and add it."""
+        folder = QFileDialog.getExistingDirectory(self._window, "Open lessons folder")
+        if folder:
+            self.add_root(Path(folder))
+
+    def add_root(self, folder: Path) -> None:
+        """Add a folder of courses (remembered for next time)."""
+        if folder not in self._roots:
+            self._roots.append(folder)
+            extra = [str(p) for p in self._roots[1:]]
+            try:
+                self._settings.set_user(EXTRA_DIRS_KEY, extra)
+            except Exception as exc:  # noqa: BLE001 - a locked or unwritable setting
+                self._window.statusBar().showMessage(str(exc), 5000)
+        self.reload_courses()
+
+    # -- opening --------------------------------------------------------------------------
+    @Slot(object)
+    def open_lesson(self, lesson: Lesson | BrokenLesson) -> None:
+        """Show `lesson` and load the learner's code for it (not the starter, once edited)."""
+        self.save_now()
+        self._account_time()
+        self._runner.stop()
+        w = self._window
+        if isinstance(lesson, BrokenLesson):
+            self._lesson = None
+            w.lesson_panel.show_broken(lesson)
+            self.sig_lesson_opened.emit(lesson)
+            return
+        try:
+            workspace = self._store.workspace_for(lesson)
+        except OSError as exc:
+            QMessageBox.warning(w, "Cannot open lesson", f"Could not prepare your files: {exc}")
+            return
+        self._lesson = lesson
+        self._last_error = ""
+        progress = self._store.mark_opened(lesson.key)
+        w.load_lesson_file(workspace / lesson.main, lesson.language)
+        w.lesson_panel.show_lesson(lesson, progress.hints_used, progress.done)
+        w.output_panel.clear()
+        w.chat.set_chat_allowed(
+            lesson.policy.chat, "Your teacher turned off chat with the tutor for this lesson."
+        )
+        w.lesson_browser.update_progress(self._store.all())
+        with contextlib.suppress(Exception):  # remembering the lesson is only a convenience
+            self._settings.set_user(LAST_LESSON_KEY, lesson.key)
+        self.sig_lesson_opened.emit(lesson)
+
+    def _account_time(self) -> None:
+        now = time.monotonic()
+        if self._lesson is not None:
+            self._store.add_time(self._lesson.key, now - self._opened_at)
+        self._opened_at = now
+
+    @Slot()
+    def go(self, step: int) -> None:
+        """Open the next (`step`=1) or previous (-1) lesson."""
+        browser = self._window.lesson_browser
+        key = browser.neighbour(browser.current_key(), step)
+        if key:
+            browser.select(key)
+
+    # -- saving ---------------------------------------------------------------------------
+    @Slot()
+    def _on_editor_text_changed(self) -> None:
+        if self._lesson is not None and self._window.path is not None:
+            self._autosave.start()
+
+    @Slot()
+    def save_now(self) -> None:
+        """Write the learner's lesson file now (atomic); a free file is left to File ▸ Save."""
+        self._autosave.stop()
+        w = self._window
+        if self._lesson is None or w.path is None or not w.editor.is_modified():
+            return
+        try:
+            path = self._store.save_file(self._lesson, w.path.name, w.editor.text())
+        except (OSError, ValueError) as exc:
+            w.statusBar().showMessage(f"Could not save your code: {exc}", 8000)
+            return
+        w.editor.mark_saved()
+        self.sig_autosaved.emit(str(path))
+
+    @Slot()
+    def reset_to_starter(self) -> None:
+        """After asking, go back to the starter code; the current code stays recoverable."""
+        lesson = self._lesson
+        if lesson is None:
+            return
+        answer = QMessageBox.question(
+            self._window,
+            "Reset to starter",
+            "Replace your code with the lesson's starter code?\n\nYour current code is kept "
+            "in a backup folder, so nothing is lost.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.save_now()
+        workspace = self._store.reset_to_starter(lesson)
+        self._window.load_lesson_file(workspace / lesson.main, lesson.language)
+        backups = self._store.backups(lesson)
+        if backups:
+            self._window.statusBar().showMessage(f"Your previous code is in {backups[-1]}", 8000)
+
+    # -- hints ----------------------------------------------------------------------------
+    @Slot()
+    def show_next_hint(self) -> None:
+        """Show the next hint of the teacher's ladder ("hint k of n")."""
+        lesson = self._lesson
+        if lesson is None or not lesson.hints:
+            return
+        used = self._store.get(lesson.key).hints_used
+        if used >= len(lesson.hints):
+            self._window.statusBar().showMessage("That was the last hint. Ask the tutor!", 5000)
+            return
+        self._store.record_hint(lesson.key)
+        self._window.lesson_panel.add_hint(used + 1, len(lesson.hints), lesson.hints[used])
+
+    # -- running --------------------------------------------------------------------------
+    def _program(self) -> tuple[str, Path] | None:
+        """Save and return (language, file) of what Run would run, or None if unsaved."""
+        w = self._window
+        if self._lesson is not None:
+            self.save_now()
+            return self._lesson.language, w.path or self._store.workspace_dir(self._lesson)
+        if (w.path is None or w.editor.is_modified()) and not w.save():
+            return None
+        if w.path is None:
+            return None
+        return language_for_path(w.path), w.path
+
+    @Slot()
+    def run(self) -> None:
+        """Run the current file in a child process (F5)."""
+        program = self._program()
+        if program is None:
+            return
+        language, path = program
+        if language == "text":
+            self._window.output_panel.show_failure(
+                f"Code Tutor does not know how to run “{path.name}”. Save it with an extension "
+                f"such as .py, .js or .cpp ({', '.join(sorted(LANGUAGE_NAMES.values()))})."
+            )
+            return
+        self._window.editor.clear_errors()
+        self._run_language, self._run_file = language, path
+        limit = self._lesson.time_limit if self._lesson else 10.0
+        self._window.output_panel.begin_run(f"Running {path.name}")
+        self._runner.run(language, path, path.parent, limit)
+
+    @Slot()
+    def _on_runner_started(self) -> None:
+        self._window.statusBar().showMessage("Program running… (Shift+F5 stops it)", 3000)
+
+    @Slot(object)
+    def _on_runner_finished(self, result) -> None:  # noqa: ANN001 - RunResult
+        self._window.output_panel.end_run(result)
+        output = f"{result.stdout}\n{result.stderr}"
+        self._last_error = result.stderr[-2000:] if result.exit_code else ""
+        if self._run_file is None or result.exit_code == 0:
+            return
+        for loc in parse_errors(self._run_language, output):
+            if Path(loc.file).name == self._run_file.name and self._window.path == self._run_file:
+                self._window.editor.show_error(loc.line, loc.message)
+
+    @Slot()
+    def check(self) -> None:
+        """Run the lesson's checks on the learner's code (F6)."""
+        lesson = self._lesson
+        if lesson is None:
+            self._window.statusBar().showMessage("Open a lesson to check your code.", 4000)
+            return
+        self.save_now()
+        specs = [
+            CheckSpec(c.kind, c.message, c.stdin, c.expected, c.match, c.file)
+            for c in lesson.checks
+        ]
+        workspace = self._store.workspace_dir(lesson)
+        self._window.output_panel.show_checks_running(len(specs))
+        self._checking = lesson
+        self._runner.run_checks(lesson.language, lesson.main, workspace, specs, lesson.time_limit)
+
+    @Slot(object)
+    def _on_runner_checks_finished(self, results) -> None:  # noqa: ANN001 - list[CheckResult]
+        self._window.output_panel.show_check_results(results)
+        lesson = getattr(self, "_checking", None)
+        if lesson is None:
+            return
+        passed = bool(results) and all(r.passed for r in results)
+        self._store.record_attempt(lesson.key, passed)
+        failed = [r for r in results if not r.passed]
+        self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
+        if passed:
+            self._store.mark_done(lesson.key)
+            if lesson is self._lesson:
+                self._window.lesson_panel.set_done(True)
+            self.sig_lesson_done.emit(lesson.key)
+        self._window.lesson_browser.update_progress(self._store.all())
+
+    # -- tutor ----------------------------------------------------------------------------
+    def tutor_prompt(self, question: str) -> tuple[str, str] | None:
+        """The (system, user) texts for a chat question in the open lesson, from its
+        templates; None outside lessons (the tutor's plain prompt is used)."""
+        lesson = self._lesson
+        if lesson is None:
+            return None
+        templates = merged_templates(self._templates, lesson.policy.templates)
+        values = {
+            "language": LANGUAGE_NAMES.get(lesson.language, lesson.language),
+            "lesson_title": lesson.title,
+            "lesson_goal": lesson.goal,
+            "instructions": tutor_instructions(lesson.policy.help, lesson.policy.instructions),
+            "code": self._window.editor.text()[-6000:],
+            "selection": self._window.editor.selected_text(),
+            "error": self._last_error,
+            "question": question,
+            "hint_count": str(len(lesson.hints)),
+        }
+        try:
+            return render(templates["system"], **values), render(templates["chat"], **values)
+        except (TemplateError, KeyError):
+            return None
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Save, record time, stop any program."""
+        self.save_now()
+        self._account_time()
+        self._runner.shutdown()

@@ -1,0 +1,379 @@
+"""The output panel: a running program's output and input line, Stop, and the check results.
+
+Output is buffered and painted on a timer (every 40 ms), never per chunk, and each paint has a
+time budget, so a program printing as fast as it can does not freeze the window: a backlog is
+painted over the next ticks, and buffered lines that the view would trim anyway (more than
+`MAX_BLOCKS` newer ones follow) are never painted. Lines longer than `MAX_LINE_CHARS` are broken,
+because Qt lays out a block whole: one endless line would otherwise cost seconds per paint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.runner.checks import CheckResult
+from app.runner.result import RunResult
+
+FLUSH_INTERVAL_MS = 40
+FLUSH_BUDGET_S = 0.02
+"""Painting stops after this long; the rest waits for the next tick."""
+PAINT_SLICE_CHARS = 8_000
+"""At most this much text is inserted in one go."""
+MAX_BLOCKS = 20_000
+"""Lines kept in the output view; older ones are dropped."""
+MAX_LINE_CHARS = 1_000
+"""Longer output lines are broken into lines of this length."""
+STDERR_COLOUR = "#b00020"
+INPUT_COLOUR = "#0b6e2f"
+_NOTICE_STYLE = "QLabel { background:#fff8c5; border:1px solid #d4a72c; padding:6px; }"
+_FAILURE_STYLE = "QLabel { background:#ffebe9; border:1px solid #cf222e; padding:6px; }"
+_PASSED_COLOUR = "#1a7f37"
+_FAILED_COLOUR = "#cf222e"
+
+
+def _format(colour: str | None = None, bold: bool = False) -> QTextCharFormat:
+    """A character format for the output view."""
+    fmt = QTextCharFormat()
+    if colour:
+        fmt.setForeground(QColor(colour))
+    if bold:
+        fmt.setFontWeight(700)
+    return fmt
+
+
+def _stack(parent: QWidget, *items: QWidget | QHBoxLayout) -> QWidget:
+    """A widget holding `items` top to bottom; text views and splitters get the spare room."""
+    widget = QWidget(parent)
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(4, 4, 4, 4)
+    for item in items:
+        if isinstance(item, QHBoxLayout):
+            layout.addLayout(item)
+        else:
+            layout.addWidget(item, 1 if isinstance(item, QPlainTextEdit | QSplitter) else 0)
+    return widget
+
+
+class OutputPanel(QWidget):
+    """Shows what the learner's program prints, takes its input, and lists check results."""
+
+    sig_input_entered = Signal(str)
+    """(text): a line the learner typed for the program, ending in a newline."""
+    sig_stop_requested = Signal()
+    """The learner pressed Stop."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pending: deque[tuple[str, list[str]]] = deque()
+        self._column = 0  # characters on the output's last line
+        self._running = False
+        self._title = ""
+        self.flush_count = 0
+        self._formats = {
+            "stdout": _format(),
+            "stderr": _format(STDERR_COLOUR),
+            "input": _format(INPUT_COLOUR, bold=True),
+        }
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        self.tabs = QTabWidget(self)
+        self.title_label = QLabel("Run your program to see its output here.", self)
+        self.title_label.setStyleSheet("QLabel { font-weight: bold; }")
+        self.status_label = QLabel(self)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice = QLabel(self)
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        self.view = QPlainTextEdit(self)
+        self.view.setReadOnly(True)
+        self.view.setFont(fixed)
+        self.view.setMaximumBlockCount(MAX_BLOCKS)
+        self.view.setPlaceholderText("What your program prints appears here.")
+        self.input_line = QLineEdit(self)
+        self.input_line.setFont(fixed)
+        self.input_line.setPlaceholderText("Type input for your program, then press Enter")
+        self.input_line.returnPressed.connect(self._on_input_line_return_pressed)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop your program")
+        self.stop_button.clicked.connect(self.sig_stop_requested)
+
+        header = QHBoxLayout()
+        header.addWidget(self.title_label)
+        header.addStretch(1)
+        header.addWidget(self.status_label)
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.input_line, 1)
+        input_row.addWidget(self.stop_button)
+        output_tab = _stack(self, header, self.notice, self.view, input_row)
+
+        self.summary_label = QLabel("Press Check to test your program against the lesson.", self)
+        self.summary_label.setWordWrap(True)
+        self.results_list = QListWidget(self)
+        self.results_list.currentRowChanged.connect(self._on_results_list_current_row_changed)
+        self.details_view = QPlainTextEdit(self)
+        self.details_view.setReadOnly(True)
+        self.details_view.setFont(fixed)
+        self.details_view.setPlaceholderText("Select a check to see what was expected.")
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.results_list)
+        splitter.addWidget(self.details_view)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        checks_tab = _stack(self, self.summary_label, splitter)
+
+        self.tabs.addTab(output_tab, "Output")
+        self.tabs.addTab(checks_tab, "Check results")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+
+        self._details: list[str] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._set_running(False)
+
+    # -- a run ----------------------------------------------------------------------------
+    def begin_run(self, title: str) -> None:
+        """Clear the output, show the Output tab and `title` (e.g. "Running main.py")."""
+        self.clear()
+        self.tabs.setCurrentIndex(0)
+        self._title = title
+        self.title_label.setText(title)
+        self._set_status("Running…")
+        self._set_running(True)
+        self.input_line.setFocus()
+
+    @Slot(str, str)
+    def append_output(self, stream: str, text: str) -> None:
+        """Buffer `text` printed on `stream` ("stdout" or "stderr"); the timer paints it."""
+        if not text:
+            return
+        if self._pending and self._pending[-1][0] == stream:
+            self._pending[-1][1].append(text)
+        else:
+            self._pending.append((stream, [text]))
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot(object)
+    def end_run(self, result: RunResult) -> None:
+        """Say how the run ended; output still buffered is painted on the next ticks.
+
+        A clean exit shows "Finished (exit code 0) in 0.3 s" and an error exit the result's
+        message. A stop, time limit, output cap or failed compile gets a short status and its
+        message in a banner above the output.
+        """
+        self._set_running(False)
+        self.title_label.setText(self._title.removeprefix("Running "))
+        seconds = f"{result.duration_s:.1f} s"
+        if result.exit_code == 0 and not result.killed:
+            self._set_status(f"Finished (exit code 0) in {seconds}")
+            return
+        if result.compile_failed:
+            status = "Did not compile"
+        elif result.timed_out:
+            status = "Time limit reached"
+        elif result.output_capped:
+            status = "Too much output"
+        elif result.killed:
+            status = f"Stopped after {seconds}"
+        else:  # it ended by itself with an error: the message says so
+            self._set_status(result.message, error=True)
+            return
+        self._set_status(status, error=not status.startswith("Stopped"))
+        self._show_notice(result.message, failure=result.compile_failed)
+
+    @Slot(str)
+    def show_failure(self, message: str) -> None:
+        """The program could not run (e.g. its toolchain is missing): say so in plain words."""
+        self._set_running(False)
+        self.tabs.setCurrentIndex(0)
+        self._set_status("Could not run", error=True)
+        self.append_output("stderr", f"\n{message}\n")
+        self._show_notice(message, failure=True)
+
+    def clear(self) -> None:
+        """Empty the output and forget what was still to be painted."""
+        self._pending.clear()
+        self._timer.stop()
+        self._column = 0
+        self.view.clear()
+        self.notice.hide()
+        self._set_status("")
+
+    def output_text(self) -> str:
+        """The output as shown (painted so far), as plain text."""
+        return self.view.toPlainText()
+
+    @property
+    def painting(self) -> bool:
+        """Output is buffered and not painted yet."""
+        return bool(self._pending)
+
+    # -- check results --------------------------------------------------------------------
+    def show_checks_running(self, count: int) -> None:
+        """Show the Check results tab with a note that `count` checks are running."""
+        self._set_results([], f"Running {count} {'check' if count == 1 else 'checks'}…")
+
+    def show_check_results(self, results: list[CheckResult]) -> None:
+        """Show one row per check and a summary; the first failed check's details are shown."""
+        passed, total = sum(result.passed for result in results), len(results)
+        if total == 0:
+            summary = "This lesson has no checks."
+        elif passed == total:
+            summary = f"All {total} checks passed" if total > 1 else "The check passed"
+            summary += " — lesson done!"
+        else:
+            summary = f"{passed} of {total} {'check' if total == 1 else 'checks'} passed"
+        self._set_results(results, summary, _PASSED_COLOUR if passed == total else _FAILED_COLOUR)
+        failed = [row for row, result in enumerate(results) if not result.passed]
+        if results:
+            self.results_list.setCurrentRow(failed[0] if failed else 0)
+
+    @Slot(str)
+    def show_checks_failure(self, message: str) -> None:
+        """The checks could not run: say why on the Check results tab."""
+        self._set_results([], message, _FAILED_COLOUR)
+
+    def results_text(self) -> str:
+        """The summary, then each row with its details indented, as plain text."""
+        lines = [self.summary_label.text()]
+        for row in range(self.results_list.count()):
+            lines.append(self.results_list.item(row).text())
+            lines += ["    " + line for line in self._details[row].splitlines()]
+        return "\n".join(lines)
+
+    def _set_results(self, results: list[CheckResult], summary: str, colour: str = "") -> None:
+        """Show the Check results tab with `summary` (in `colour`) and one row per result."""
+        self.tabs.setCurrentIndex(1)
+        self.summary_label.setText(summary)
+        self.summary_label.setStyleSheet(f"QLabel {{ font-weight: bold; color: {colour}; }}")
+        self.results_list.clear()
+        self.details_view.clear()
+        self._details = [result.details for result in results]
+        for result in results:
+            text = "✓ Passed" if result.passed else f"✗ {result.message}"
+            item = QListWidgetItem(text)
+            item.setForeground(QColor(_PASSED_COLOUR if result.passed else _FAILED_COLOUR))
+            self.results_list.addItem(item)
+
+    @Slot(int)
+    def _on_results_list_current_row_changed(self, row: int) -> None:
+        """Show the selected check's details."""
+        if not 0 <= row < len(self._details):
+            self.details_view.clear()
+            return
+        self.details_view.setPlainText(self._details[row] or "This check passed.")
+
+    # -- painting -------------------------------------------------------------------------
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        """Paint what arrived since the last tick; stop ticking when nothing is left."""
+        if not self._pending:
+            self._timer.stop()
+            return
+        self.flush_count += 1
+        self._drop_hidden_backlog()
+        deadline = time.monotonic() + FLUSH_BUDGET_S
+        while self._pending and time.monotonic() < deadline:
+            stream, parts = self._pending.popleft()
+            text = "".join(parts)
+            if len(text) > PAINT_SLICE_CHARS:
+                self._pending.appendleft((stream, [text[PAINT_SLICE_CHARS:]]))
+                text = text[:PAINT_SLICE_CHARS]
+            self._insert(stream, text)
+        bar = self.view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _drop_hidden_backlog(self) -> None:
+        """Drop buffered output followed by `MAX_BLOCKS` newer lines: the view would trim it."""
+        lines = 0
+        for index in range(len(self._pending) - 1, -1, -1):
+            stream, parts = self._pending[index]
+            text = "".join(parts)
+            self._pending[index] = (stream, [text])
+            count = text.count("\n")
+            if lines + count < MAX_BLOCKS:
+                lines += count
+                continue
+            cut = len(text)
+            for _ in range(MAX_BLOCKS - lines):
+                cut = text.rfind("\n", 0, cut)
+            for _ in range(index):
+                self._pending.popleft()
+            self._pending[0] = (stream, [text[cut + 1 :]])
+            self.view.clear()
+            self._column = 0
+            return
+
+    def _insert(self, stream: str, text: str) -> None:
+        """Append `text` at the end in the format of `stream`, breaking over-long lines."""
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(self._break_long_lines(text), self._formats[stream])
+
+    def _break_long_lines(self, text: str) -> str:
+        """`text` with a newline after every `MAX_LINE_CHARS` characters of one line."""
+        lines = text.split("\n")
+        column = self._column
+        for index, line in enumerate(lines):
+            if index:
+                column = 0
+            if column + len(line) <= MAX_LINE_CHARS:
+                column += len(line)
+                continue
+            room = MAX_LINE_CHARS - column
+            pieces = [line[:room]]
+            pieces += [line[i : i + MAX_LINE_CHARS] for i in range(room, len(line), MAX_LINE_CHARS)]
+            lines[index] = "\n".join(pieces)
+            column = len(pieces[-1])
+        self._column = column
+        return "\n".join(lines)
+
+    # -- input and state ------------------------------------------------------------------
+    def _set_running(self, running: bool) -> None:
+        """Enable the input line and Stop only while a program runs."""
+        self._running = running
+        self.input_line.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.input_line.clear()
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        """Show `text` at the top right, in red for an error."""
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(f"QLabel {{ color: {_FAILED_COLOUR}; }}" if error else "")
+
+    def _show_notice(self, message: str, failure: bool) -> None:
+        """Show `message` prominently above the output."""
+        self.notice.setText(message)
+        self.notice.setStyleSheet(_FAILURE_STYLE if failure else _NOTICE_STYLE)
+        self.notice.show()
+
+    @Slot()
+    def _on_input_line_return_pressed(self) -> None:
+        """Send the typed line to the program and echo it in the output."""
+        if not self._running:
+            return
+        text = self.input_line.text() + "\n"
+        self.input_line.clear()
+        self.append_output("input", text)  # after the prompt that is maybe still buffered
+        self.sig_input_entered.emit(text)

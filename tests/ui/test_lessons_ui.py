@@ -1,0 +1,167 @@
+"""Lessons in the window: browse, load code, Run, Check, hints, reset, autosave, policies."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.main import build_app
+from app.paths import BUILTIN_LESSONS_DIR
+from app.settings import Settings
+
+FIRST = "python-basics/01-print-and-variables"
+SOLUTION = (BUILTIN_LESSONS_DIR / FIRST / "solution" / "main.py").read_text()
+STARTER = (BUILTIN_LESSONS_DIR / FIRST / "starter" / "main.py").read_text()
+
+
+@pytest.fixture
+def app_parts(qtbot, tmp_path):
+    """The whole app on the built-in lessons, with its data in a temporary folder."""
+    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[BUILTIN_LESSONS_DIR])
+    qtbot.addWidget(parts.window)
+    parts.window.show()
+    yield parts
+    parts.lessons.shutdown()
+    parts.service.shutdown()
+
+
+def test_select_run_check_marks_lesson_done(app_parts, qtbot):
+    """Select a lesson → text shown → starter loaded → Run → output → Check → marked done."""
+    w = app_parts.window
+    assert w.lesson_browser.select(FIRST)
+    assert w.lesson_panel.title.text() == "Print and variables"
+    assert "Goal:" in w.lesson_panel.text.toPlainText()
+    assert w.editor.text() == STARTER and w.editor.language == "python"
+    w.editor.selectAll()
+    w.editor.insert_at_cursor(SOLUTION)
+    with qtbot.waitSignal(app_parts.runner.sig_run_finished, timeout=20_000):
+        w.sig_run_requested.emit()
+    qtbot.waitUntil(lambda: "Next year I will be 37." in w.output_panel.output_text())
+    with qtbot.waitSignal(app_parts.lessons.sig_lesson_done, timeout=30_000):
+        w.sig_check_requested.emit()
+    assert "All 3 checks passed" in w.output_panel.results_text()
+    assert w.lesson_browser.item_text(FIRST).startswith("✓")
+    assert "(1/12)" in w.lesson_browser.course_text(0)
+    assert "Done" in w.lesson_panel.status.text()
+
+
+def test_failed_check_and_error_marker(app_parts, qtbot):
+    """A program with an error gets a marker on its line; failed checks say why."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.editor.selectAll()
+    w.editor.insert_at_cursor("name = 'Ada'\nprint(nme)\n")
+    with qtbot.waitSignal(app_parts.runner.sig_run_finished, timeout=20_000):
+        w.sig_run_requested.emit()
+    assert w.editor.error_lines() == [2]
+    assert "NameError" in w.editor.annotation(2)
+    with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
+        w.sig_check_requested.emit()
+    results = w.output_panel.results_text()
+    assert "exactly these three lines" in results
+    assert not w.lesson_browser.item_text(FIRST).startswith("✓")
+    assert app_parts.lessons.store.get(FIRST).attempts == 1
+
+
+def test_hint_ladder_shows_hint_k_of_n(app_parts):
+    """Each Hint press shows the next teacher hint as "Hint k of n" and counts it."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.sig_hint_requested.emit()
+    w.sig_hint_requested.emit()
+    hints = w.lesson_panel.hints_text()
+    assert hints[0].startswith("Hint 1 of 3:") and hints[1].startswith("Hint 2 of 3:")
+    assert app_parts.lessons.store.get(FIRST).hints_used == 2
+    w.sig_hint_requested.emit()
+    assert not w.lesson_panel.hint_button.isEnabled()
+
+
+def test_code_is_restored_when_the_lesson_is_reopened(app_parts, qtbot):
+    """Leaving and reopening a lesson brings back the learner's code, not the starter."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.editor.insert_at_cursor("# my own work\n")
+    with qtbot.waitSignal(app_parts.lessons.sig_autosaved, timeout=3000):
+        pass
+    w.sig_next_lesson_requested.emit()
+    assert w.lesson_browser.current_key() == "python-basics/02-input"
+    w.sig_previous_lesson_requested.emit()
+    assert w.editor.text() == "# my own work\n" + STARTER
+
+
+def test_reset_asks_and_keeps_a_backup(app_parts, monkeypatch):
+    """Reset to starter asks first, restores the starter and keeps the old code."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.editor.insert_at_cursor("precious = 1\n")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    w.sig_reset_requested.emit()
+    assert w.editor.text().startswith("precious = 1")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    w.sig_reset_requested.emit()
+    assert w.editor.text() == STARTER
+    backups = app_parts.lessons.store.backups(w.lesson_browser.lesson(FIRST))
+    assert (backups[-1] / "main.py").read_text().startswith("precious = 1")
+
+
+def test_broken_lesson_is_shown_without_breaking_others(qtbot, tmp_path):
+    """A broken lesson appears marked broken with its error; the good one still opens."""
+    course = tmp_path / "course"
+    good = course / "good"
+    (good / "starter").mkdir(parents=True)
+    (good / "solution").mkdir()
+    (course / "course.toml").write_text('title = "Mine"\nlanguage = "python"\n')
+    (good / "lesson.md").write_text("Print hi.")
+    (good / "starter" / "main.py").write_text("")
+    (good / "solution" / "main.py").write_text("print('hi')\n")
+    (good / "lesson.toml").write_text(
+        'title = "Good"\ngoal = "hi"\nmain = "main.py"\nhints = ["a", "b"]\n'
+        '[[checks]]\nkind = "output"\nmessage = "say hi"\nexpected = "hi\\n"\n'
+    )
+    (course / "bad").mkdir()
+    (course / "bad" / "lesson.toml").write_text("title = [unclosed\n")
+    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[tmp_path])
+    qtbot.addWidget(parts.window)
+    w = parts.window
+    assert w.lesson_browser.item_text("course/bad").startswith("⚠")
+    w.lesson_browser.select("course/bad")
+    assert "broken" in w.lesson_panel.title.text()
+    assert "lesson.toml" in w.lesson_panel.text.toPlainText()
+    w.lesson_browser.select("course/good")
+    assert w.lesson_panel.title.text() == "Good"
+    parts.service.shutdown()
+
+
+def test_policy_can_turn_chat_off(app_parts, tmp_path, qtbot):
+    """A lesson with chat = false disables the chat input and says why."""
+    course = tmp_path / "c"
+    lesson = course / "l"
+    (lesson / "starter").mkdir(parents=True)
+    (lesson / "solution").mkdir()
+    (course / "course.toml").write_text('title = "C"\nlanguage = "python"\n')
+    (lesson / "lesson.md").write_text("x")
+    (lesson / "starter" / "main.py").write_text("")
+    (lesson / "solution" / "main.py").write_text("print(1)\n")
+    (lesson / "lesson.toml").write_text(
+        'title = "Quiet"\ngoal = "g"\nmain = "main.py"\nhints = ["a", "b"]\n'
+        '[[checks]]\nkind = "output"\nmessage = "m"\nexpected = "1\\n"\n'
+        "[tutor]\nchat = false\n"
+    )
+    app_parts.lessons.add_root(tmp_path)
+    w = app_parts.window
+    w.lesson_browser.select("c/l")
+    assert not w.chat.input.isEnabled()
+    assert "turned off chat" in w.chat.input.placeholderText()
+    w.lesson_browser.select(FIRST)
+    assert w.chat.input.isEnabled()
+
+
+def test_lesson_prompt_uses_templates_and_policy(app_parts):
+    """In a lesson, the tutor's prompt carries the lesson, its goal, the code and the policy."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    system, user = app_parts.lessons.tutor_prompt("What is a variable?")
+    assert "Print and variables" in system and "Python" in system
+    assert "What is a variable?" in user and w.editor.text().strip()[:20] in user
+    assert "{lesson_title}" not in system and "{instructions}" not in system
+    assert "hints mode" in system and "Never write the full solution" in system
