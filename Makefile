@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
 	$(VENV)/bin/codetutor lessons check
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --cov=app --cov-report=term --cov-fail-under=70 -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --cov=app --cov-report=term --cov-fail-under=80 -q
 
 lint:
 	$(VENV)/bin/ruff check app tests && $(VENV)/bin/ruff format --check app tests

@@ -7,6 +7,7 @@ import codecs
 import logging
 import os
 import queue
+import selectors
 import shutil
 import subprocess
 import tempfile
@@ -246,10 +247,16 @@ class RunSession:
                 return Step(None, "", "", None, False, 0.0, exc.strerror or str(exc))
             self._proc, self._step_done = proc, False
         parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
-        threads = [
-            threading.Thread(target=self._read, args=(pipe, name, parts[name]), daemon=True)
-            for pipe, name in ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
-        ]
+        streams = ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
+        if os.name == "posix":
+            # One reader for both pipes keeps stdout and stderr in the order they were written
+            # far better than a thread per pipe.
+            threads = [threading.Thread(target=self._read_both, args=(streams, parts), daemon=True)]
+        else:  # pipes cannot be select()ed on Windows
+            threads = [
+                threading.Thread(target=self._read, args=(pipe, name, parts[name]), daemon=True)
+                for pipe, name in streams
+            ]
         if interactive:
             threads.append(threading.Thread(target=self._feed, args=(proc.stdin,), daemon=True))
         for thread in threads:
@@ -298,6 +305,33 @@ class RunSession:
             self._emit(stream, decoder.decode(b"", final=True), parts)
         finally:
             pipe.close()
+
+    def _read_both(
+        self, streams: Sequence[tuple[IO[bytes], str]], parts: dict[str, list[str]]
+    ) -> None:
+        """Reader thread (POSIX): pass chunks of stdout and stderr on in arrival order."""
+        selector = selectors.DefaultSelector()
+        decoders = {}
+        for pipe, name in streams:
+            selector.register(pipe.fileno(), selectors.EVENT_READ, name)
+            decoders[name] = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            while selector.get_map():
+                for key, _events in selector.select():
+                    name = key.data
+                    try:
+                        data = os.read(key.fd, 65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        selector.unregister(key.fd)
+                        self._emit(name, decoders[name].decode(b"", final=True), parts[name])
+                        continue
+                    self._emit(name, decoders[name].decode(self._admit(data)), parts[name])
+        finally:
+            selector.close()
+            for pipe, _name in streams:
+                pipe.close()
 
     def _admit(self, data: bytes) -> bytes:
         """The part of `data` within the output cap; past it, end the program."""

@@ -375,3 +375,23 @@ def test_csharp_runs(tmp_path: Path) -> None:
     )
     result = run_program("csharp", main, tmp_path, time_limit_s=60)
     assert result.stdout.strip().endswith("n=42"), result.stderr
+
+
+def test_stdout_and_stderr_keep_the_order_they_were_written(tmp_path: Path) -> None:
+    """Output then an error then output again reach the panel in that order."""
+    main = _write(
+        tmp_path,
+        "main.py",
+        """
+        import sys, time
+        sys.stdout.write("first\\n"); time.sleep(0.05)
+        sys.stderr.write("second\\n"); time.sleep(0.05)
+        sys.stdout.write("third\\n")
+        """,
+    )
+    seen: list[tuple[str, str]] = []
+    session = RunSession("python", main, tmp_path, on_output=lambda s, t: seen.append((s, t)))
+    session.start()
+    assert session.wait(20) is not None
+    assert [t.strip() for _s, t in seen] == ["first", "second", "third"]
+    assert [s for s, _t in seen] == ["stdout", "stderr", "stdout"]
