@@ -94,6 +94,8 @@ class LlmService(QObject):
     def load_model(self, spec: ModelSpec) -> int:
         """Ask the worker to load `spec`. Returns the request id."""
         self.stop()
+        self._current = None  # the old reply's end must not mark the new model ready
+        self._info = None
         request = LoadRequest(spec)
         self._pending_load = request.request_id
         self._set_state(LlmState.LOADING)
@@ -146,7 +148,7 @@ class LlmService(QObject):
     def _on_worker_generation_finished(self, request_id: int, stats: object) -> None:
         if self._current is not None and request_id == self._current.request_id:
             self._current = None
-            self._set_state(LlmState.READY)
+            self._set_state(LlmState.READY if self._info else self._state)
         self.sig_generation_finished.emit(request_id, stats)
 
     @Slot(int, str)

@@ -132,6 +132,13 @@ class LessonBrowser(QWidget):
         self._quiet = False
         return True
 
+    def clear_selection(self) -> None:
+        """Select nothing (the editor holds a file that is not a lesson's)."""
+        self._quiet = True
+        self.tree.clearSelection()
+        self.tree.setCurrentItem(None)
+        self._quiet = False
+
     def neighbour(self, key: str | None, step: int) -> str | None:
         """The key `step` lessons after (or before) `key` across all courses."""
         keys = self.lesson_keys()

@@ -64,6 +64,7 @@ class LessonController(QObject):
         extra = settings.get(EXTRA_DIRS_KEY) or []
         self._roots += [Path(p) for p in extra if Path(p) not in self._roots]
         self._lesson: Lesson | None = None
+        self._checking: Lesson | None = None
         self._opened_at = time.monotonic()
         self._last_error = ""
         self._run_language = "python"
@@ -90,6 +91,7 @@ class LessonController(QObject):
         w.sig_reset_requested.connect(self.reset_to_starter)
         w.sig_open_lessons_folder_requested.connect(self.open_folder_dialog)
         w.sig_closing.connect(self.shutdown)
+        w.sig_free_file_opened.connect(self._on_window_free_file_opened)
         w.editor.sig_text_changed.connect(self._on_editor_text_changed)
         out = w.output_panel
         runner.sig_run_started.connect(self._on_runner_started)
@@ -151,7 +153,9 @@ class LessonController(QObject):
         self._runner.stop()
         w = self._window
         if isinstance(lesson, BrokenLesson):
-            self._lesson = None
+            if self._lesson is not None:
+                self._lesson = None
+                w.new_file()  # the previous lesson's code is saved; typing goes to a new file
             w.lesson_panel.show_broken(lesson)
             self.sig_lesson_opened.emit(lesson)
             return
@@ -188,10 +192,29 @@ class LessonController(QObject):
         if key:
             browser.select(key)
 
+    @Slot()
+    def _on_window_free_file_opened(self) -> None:
+        """The editor left the lesson (File ▸ Open / New): stop treating its text as lesson code."""
+        if self._lesson is None:
+            return
+        self.save_now()
+        self._account_time()
+        self._lesson = None
+        self._window.lesson_panel.show_nothing()
+        self._window.chat.set_chat_allowed(True)
+        self._window.lesson_browser.clear_selection()
+
     # -- saving ---------------------------------------------------------------------------
+    def _editing_lesson_file(self) -> bool:
+        """True when the editor shows a file of the open lesson's workspace."""
+        w = self._window
+        if self._lesson is None or w.path is None or not w.lesson_mode:
+            return False
+        return w.path.parent == self._store.workspace_dir(self._lesson)
+
     @Slot()
     def _on_editor_text_changed(self) -> None:
-        if self._lesson is not None and self._window.path is not None:
+        if self._editing_lesson_file():
             self._autosave.start()
 
     @Slot()
@@ -199,7 +222,7 @@ class LessonController(QObject):
         """Write the learner's lesson file now (atomic); a free file is left to File ▸ Save."""
         self._autosave.stop()
         w = self._window
-        if self._lesson is None or w.path is None or not w.editor.is_modified():
+        if not self._editing_lesson_file() or w.path is None or not w.editor.is_modified():
             return
         try:
             path = self._store.save_file(self._lesson, w.path.name, w.editor.text())
@@ -224,7 +247,15 @@ class LessonController(QObject):
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.save_now()
-        workspace = self._store.reset_to_starter(lesson)
+        try:
+            workspace = self._store.reset_to_starter(lesson)
+        except OSError as exc:
+            QMessageBox.warning(
+                self._window,
+                "Cannot reset",
+                f"Could not go back to the starter code: {exc}. Your code is unchanged.",
+            )
+            return
         self._window.load_lesson_file(workspace / lesson.main, lesson.language)
         backups = self._store.backups(lesson)
         if backups:
@@ -248,9 +279,9 @@ class LessonController(QObject):
     def _program(self) -> tuple[str, Path] | None:
         """Save and return (language, file) of what Run would run, or None if unsaved."""
         w = self._window
-        if self._lesson is not None:
+        if self._editing_lesson_file() and self._lesson is not None and w.path is not None:
             self.save_now()
-            return self._lesson.language, w.path or self._store.workspace_dir(self._lesson)
+            return self._lesson.language, w.path
         if (w.path is None or w.editor.is_modified()) and not w.save():
             return None
         if w.path is None:
@@ -311,14 +342,18 @@ class LessonController(QObject):
             for c in lesson.checks
         ]
         workspace = self._store.workspace_dir(lesson)
-        self._window.output_panel.show_checks_running(len(specs))
-        self._checking = lesson
-        self._runner.run_checks(lesson.language, lesson.main, workspace, specs, lesson.time_limit)
+        if self._runner.run_checks(
+            lesson.language, lesson.main, workspace, specs, lesson.time_limit
+        ):
+            self._checking = lesson
+            self._window.output_panel.show_checks_running(len(specs))
+        else:
+            self._window.statusBar().showMessage("Checks are still running…", 3000)
 
     @Slot(object)
     def _on_runner_checks_finished(self, results) -> None:  # noqa: ANN001 - list[CheckResult]
         self._window.output_panel.show_check_results(results)
-        lesson = getattr(self, "_checking", None)
+        lesson, self._checking = self._checking, None
         if lesson is None:
             return
         passed = bool(results) and all(r.passed for r in results)

@@ -67,6 +67,8 @@ class MainWindow(QMainWindow):
     """Write the lesson file now (lesson files are saved automatically, never asked about)."""
     sig_closing = Signal()
     """The window is closing: save and stop what runs."""
+    sig_free_file_opened = Signal()
+    """The editor now holds a file that is not a lesson's (new or opened)."""
 
     def __init__(self, service: LlmService, chat: ChatPanel | None = None) -> None:
         super().__init__()
@@ -128,7 +130,9 @@ class MainWindow(QMainWindow):
     # -- menus ----------------------------------------------------------------------------
     def _action(self, menu, text: str, shortcut, slot, tip: str = "") -> QAction:  # noqa: ANN001
         action = QAction(text, self)
-        if shortcut:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)  # every platform binding (Ctrl+Y and Ctrl+Shift+Z)
+        elif shortcut:
             action.setShortcut(QKeySequence(shortcut))
         if tip:
             action.setStatusTip(tip)
@@ -199,7 +203,9 @@ class MainWindow(QMainWindow):
         if not self._maybe_save():
             return
         self.lesson_mode = False
+        self.sig_free_file_opened.emit()
         self.path = None
+        self.editor.clear_errors()
         self.editor.set_language("python")
         self.editor.set_text("")
         self._update_title()
@@ -213,6 +219,7 @@ class MainWindow(QMainWindow):
             self._warn("Cannot open file", str(exc))
             return False
         self.lesson_mode = False
+        self.sig_free_file_opened.emit()
         self.path = p
         self.editor.clear_errors()
         self.editor.set_language(language_for_path(p))

@@ -94,3 +94,21 @@ def test_unicode_text_round_trips(editor):
     assert editor.text() == "print('héllo wörld ✓')\n"
     editor.insert_at_cursor("# ünï\n")
     assert editor.text().startswith("# ünï\n")
+
+
+def test_redo_has_every_platform_shortcut(qtbot):
+    """Redo answers to both Ctrl+Y and Ctrl+Shift+Z, as the README says."""
+    from app.main import build_app
+    from app.settings import Settings
+
+    parts = build_app(Settings())
+    qtbot.addWidget(parts.window)
+    redo = next(
+        a
+        for m in parts.window.menuBar().actions()
+        for a in m.menu().actions()
+        if a.text() == "&Redo"
+    )
+    keys = {k.toString() for k in redo.shortcuts()}
+    assert {"Ctrl+Y", "Ctrl+Shift+Z"} <= keys
+    parts.service.shutdown()

@@ -165,3 +165,33 @@ def test_lesson_prompt_uses_templates_and_policy(app_parts):
     assert "What is a variable?" in user and w.editor.text().strip()[:20] in user
     assert "{lesson_title}" not in system and "{instructions}" not in system
     assert "hints mode" in system and "Never write the full solution" in system
+
+
+def test_opening_a_free_file_leaves_the_lesson(app_parts, qtbot, tmp_path):
+    """A file opened during a lesson is saved to itself, never into the lesson's folder."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    mine = tmp_path / "mine.py"
+    mine.write_text("x = 1\n")
+    assert w.open_path(mine)
+    assert app_parts.lessons.lesson is None and w.lesson_browser.current_key() is None
+    w.editor.insert_at_cursor("# edited\n")
+    qtbot.wait(1300)  # longer than the autosave delay
+    workspace = app_parts.lessons.store.workspace_dir(w.lesson_browser.lesson(FIRST))
+    assert not (workspace / "mine.py").exists()
+    assert w.editor.is_modified() and mine.read_text() == "x = 1\n"
+    assert w.save() and mine.read_text() == "# edited\nx = 1\n"
+
+
+def test_check_results_stay_with_their_lesson(app_parts, qtbot):
+    """Pressing Check on another lesson while checks run does not mix up their results."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.sig_check_requested.emit()
+    w.lesson_browser.select("python-basics/02-input")
+    w.sig_check_requested.emit()  # refused: the first lesson's checks are still running
+    with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
+        pass
+    store = app_parts.lessons.store
+    assert store.get(FIRST).attempts == 1
+    assert store.get("python-basics/02-input").attempts == 0
