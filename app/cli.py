@@ -95,7 +95,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def run_lessons_check(args: argparse.Namespace) -> int:
     """Validate lesson courses; exit 1 when any has an error."""
-    from app.core.lessons.validate import check_main
+    from app.runner.lessons_check import check_main
 
     return check_main(args.paths, sys.stdout)
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import platformdirs
 
+from app.core.resources import BUILTIN_LESSONS_DIR, PROJECT_ROOT, RESOURCES_DIR
+
 APP_NAME = "codetutor"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RESOURCES_DIR = PROJECT_ROOT / "resources"
-BUILTIN_LESSONS_DIR = PROJECT_ROOT / "lessons"
+
+__all__ = ["BUILTIN_LESSONS_DIR", "PROJECT_ROOT", "RESOURCES_DIR", "AppPaths", "resolve_paths"]
 
 
 @dataclass(frozen=True)

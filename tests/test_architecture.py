@@ -26,6 +26,22 @@ def test_core_imports_neither_qt_nor_llama_cpp():
         assert not bad, f"{path.relative_to(APP)} imports {bad}"
 
 
+def test_core_imports_nothing_else_of_ours():
+    """app.core depends on nothing of the app outside app.core (core -> nothing of ours)."""
+    for path in (APP / "core").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                bad = name.startswith("app.") and not name.startswith("app.core")
+                assert not bad, f"{path.relative_to(APP)} imports {name}"
+
+
 def test_only_app_llm_imports_llama_cpp():
     """llama_cpp is imported only inside app/llm."""
     for path in APP.rglob("*.py"):

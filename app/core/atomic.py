@@ -19,6 +19,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         OSError: the folder is not writable, the disk is full, ... The old file is untouched.
     """
     target = Path(path)
+    if target.exists() and not os.access(target, os.W_OK):
+        # Replacing the file would succeed (it needs only the folder), but the file is marked
+        # read-only: respect that, like any editor.
+        raise PermissionError(13, "the file is read-only", str(target))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -258,10 +258,12 @@ def _which(*names: str) -> str | None:
 
 
 def _python_executable() -> str | None:
-    """This interpreter, unless the app is a frozen bundle (then a python3 on PATH)."""
-    if sys.executable and not getattr(sys, "frozen", False):
-        return sys.executable
-    return _which("python3", "python")
+    """The Python the app's virtual environment was made from, so learner code sees none of
+    the app's packages (PySide6, llama_cpp, ...); a python3 on PATH in a frozen bundle."""
+    if getattr(sys, "frozen", False):
+        return _which("python3", "python")
+    base = getattr(sys, "_base_executable", "") or sys.executable
+    return base if base and Path(base).exists() else sys.executable
 
 
 def _resolve(language: str) -> dict[str, str] | None:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import app.paths
+import app.core.resources
 from app.cli import main as cli_main
 from app.core.lessons import Lesson, load_lesson
-from app.core.lessons import validate as validate_module
-from app.core.lessons.validate import check_main, validate, validate_courses
+from app.core.lessons.validate import validate, validate_courses
+from app.runner import lessons_check as validate_module
+from app.runner.lessons_check import check_main
 
 
 @dataclass(frozen=True)
@@ -186,12 +187,12 @@ def test_check_main_without_runner_notes_it(make_lesson, monkeypatch):
 def test_check_main_defaults_to_builtin_lessons(tmp_path, make_lesson, courses_root, monkeypatch):
     """With no paths, check_main validates the built-in lessons folder (empty: nothing to do)."""
     monkeypatch.setattr(validate_module, "runner_adapter", lambda: "no runner")
-    monkeypatch.setattr(app.paths, "BUILTIN_LESSONS_DIR", tmp_path / "none")
+    monkeypatch.setattr(app.core.resources, "BUILTIN_LESSONS_DIR", tmp_path / "none")
     out = io.StringIO()
     assert check_main([], out) == 0
     assert "nothing to check" in out.getvalue()
     make_lesson("title = 1")
-    monkeypatch.setattr(app.paths, "BUILTIN_LESSONS_DIR", courses_root)
+    monkeypatch.setattr(app.core.resources, "BUILTIN_LESSONS_DIR", courses_root)
     out = io.StringIO()
     assert check_main([], out) == 1
     assert "'title' must be a string, not an integer" in out.getvalue()
@@ -236,7 +237,7 @@ def test_real_runner_validates_a_python_lesson(make_lesson, tmp_path):
     assert "check 1 (output) fails on the reference solution" in errors[0].message
 
 
-README = app.paths.BUILTIN_LESSONS_DIR / "README.md"
+README = app.core.resources.BUILTIN_LESSONS_DIR / "README.md"
 
 
 def readme_example(target: Path) -> Path:

@@ -60,12 +60,20 @@ def test_help_modes_differ():
 
 def test_template_variables_and_literal_braces():
     """Variables are the names in single braces; doubled braces are literal text."""
-    template = "Fix {code} in {language}: {{not_a_var}} {error!r:>{hint_level}}"
-    assert template_variables(template) == {"code", "language", "error", "hint_level"}
+    template = "Fix {code} in {language}: {{not_a_var}} {error}"
+    assert template_variables(template) == {"code", "language", "error"}
     assert unknown_variables("{code} {cod} {0} {}") == {"cod", "0", ""}
     assert template_problems("{code} {lesson_titel}") == [
         "unknown template variable {lesson_titel} (did you mean {lesson_title}?)"
     ]
+
+
+def test_format_specs_and_conversions_are_refused():
+    """A width or conversion in a field ({question:>2000000000}, {x!r}) is a TemplateError."""
+    for bad in ("{question:>2000000000}", "{code!r}", "{error:{hint_level}}"):
+        with pytest.raises(TemplateError, match="format spec or conversion"):
+            template_variables(bad)
+    assert template_problems("{question:>9}")
 
 
 def test_malformed_templates_raise():

@@ -395,3 +395,14 @@ def test_stdout_and_stderr_keep_the_order_they_were_written(tmp_path: Path) -> N
     assert session.wait(20) is not None
     assert [t.strip() for _s, t in seen] == ["first", "second", "third"]
     assert [s for s, _t in seen] == ["stdout", "stderr", "stdout"]
+
+
+def test_learner_python_does_not_see_the_apps_packages(tmp_path: Path) -> None:
+    """Learner code runs on the base Python, not the app's environment (no PySide6 there)."""
+    import sys
+
+    main = _write(tmp_path, "main.py", "import sys\nprint(sys.prefix)\n")
+    result = run_program("python", main, tmp_path)
+    assert result.exit_code == 0
+    if sys.prefix != sys.base_prefix:  # the app runs in a virtual environment
+        assert result.stdout.strip() != sys.prefix

@@ -7,7 +7,7 @@ import string
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.paths import RESOURCES_DIR
+from app.core.resources import RESOURCES_DIR
 
 DEFAULT_TEMPLATE_NAMES = ("system", "explain", "hint", "debug", "document", "complete", "chat")
 """The templates a lesson may override under [tutor.templates]."""
@@ -44,19 +44,23 @@ def template_variables(template: str) -> set[str]:
         template: text in `str.format` syntax; `{{` and `}}` are literal braces.
 
     Returns:
-        Every field name, including ones nested in format specs; "" for a bare `{}`.
+        Every field name; "" for a bare `{}`.
 
     Raises:
-        TemplateError: the braces are malformed (e.g. a single `{`).
+        TemplateError: the braces are malformed (e.g. a single `{`), or a field has a format
+            spec or conversion (`{code:>9}`, `{x!r}`), which templates do not allow.
     """
     names: set[str] = set()
     try:
         for _text, field_name, format_spec, _conv in string.Formatter().parse(template):
             if field_name is None:
                 continue
+            if format_spec or _conv:
+                # "{code:>999999999}" would build a huge string; "{x!r}" shows Python quotes.
+                raise TemplateError(
+                    f"{{{field_name}}} has a format spec or conversion; write plain {{name}}"
+                )
             names.add(field_name)
-            if format_spec and "{" in format_spec:
-                names |= template_variables(format_spec)
     except ValueError as exc:
         hint = "write literal braces as {{ and }}"
         raise TemplateError(f"malformed template: {exc} ({hint})") from exc
