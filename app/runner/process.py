@@ -9,10 +9,12 @@ import os
 import queue
 import selectors
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +24,7 @@ from app.runner import proctree
 from app.runner.result import (
     COMPILE_TIME_LIMIT_S,
     STOPPED_MESSAGE,
+    WAITING_CAP_S,
     RunResult,
     Step,
     compile_result,
@@ -75,6 +78,7 @@ class RunSession:
         output_limit_bytes: int = 1_000_000,
         on_output: OutputCallback | None = None,
         on_finished: FinishedCallback | None = None,
+        wait_for_input: bool = False,
     ) -> None:
         """Prepare a run; nothing starts until `start()`.
 
@@ -86,7 +90,13 @@ class RunSession:
             output_limit_bytes: how much stdout + stderr it may print before it is stopped.
             on_output: called with (stream, text) as output arrives.
             on_finished: called with the result once the run has ended.
+            wait_for_input: a person types the input (the Run button). Then the time limit
+                counts the processor time the program uses (Linux), so waiting for the
+                learner to type is free; a wall-clock cap of max(120 s, 12 x the limit) still
+                ends a program that sleeps forever.
         """
+        self._wait_for_input = wait_for_input
+        self._marker = uuid.uuid4().hex
         self._language = language
         self._main_file = Path(main_file)
         self._workdir = Path(workdir)
@@ -186,7 +196,7 @@ class RunSession:
             if self._proc is not None and not self._step_done:
                 if self._reason is None:
                     self._reason = "stopped"
-                proctree.kill_tree(self._proc)
+                proctree.kill_tree(self._proc, self._marker)
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
         """Wait for the run to end.
@@ -241,11 +251,14 @@ class RunSession:
                 return Step(None, "", "", "stopped", False, 0.0)
             self._reason, self._capped, self._out_bytes = None, False, 0
             started = time.monotonic()
+            env = {**env, proctree.MARKER_VAR: self._marker}
             try:
                 proc = proctree.spawn(argv, self._workdir, env, stdin_pipe=interactive)
             except OSError as exc:
                 return Step(None, "", "", None, False, 0.0, exc.strerror or str(exc))
             self._proc, self._step_done = proc, False
+            if interactive and self._wait_for_input and proctree.limit_cpu(proc.pid, limit_s):
+                limit_s = max(WAITING_CAP_S, limit_s * 12)
         parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
         streams = ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
         if os.name == "posix":
@@ -269,7 +282,7 @@ class RunSession:
             self._step_done = True
         duration = time.monotonic() - started
         timer.cancel()
-        proctree.kill_tree(proc)  # whatever it left running in the background
+        proctree.kill_tree(proc, self._marker)  # whatever it left running in the background
         returncode = proc.wait()
         proctree.reap_group(proc.pid)
         if interactive:
@@ -279,6 +292,8 @@ class RunSession:
         with self._lock:
             self._proc = None
             reason, capped = self._reason, self._capped
+        if reason is None and returncode == -getattr(signal, "SIGXCPU", -1):
+            reason = "timeout"  # the processor-time limit ended it
         out, err = "".join(parts["stdout"]), "".join(parts["stderr"])
         return Step(returncode, out, err, reason, capped, duration)
 
@@ -287,7 +302,7 @@ class RunSession:
         with self._lock:
             if self._proc is proc and not self._step_done and self._reason is None:
                 self._reason = "timeout"
-                proctree.kill_tree(proc)
+                proctree.kill_tree(proc, self._marker)
 
     def _read(self, pipe: IO[bytes], stream: str, parts: list[str]) -> None:
         """Reader thread: pass chunks of `pipe` on as they arrive (not line by line)."""
@@ -344,7 +359,7 @@ class RunSession:
             self._capped = True
             if self._proc is not None and not self._step_done and self._reason is None:
                 self._reason = "capped"
-                proctree.kill_tree(self._proc)
+                proctree.kill_tree(self._proc, self._marker)
             return data[: max(room, 0)]
 
     def _emit(self, stream: str, text: str, parts: list[str]) -> None:

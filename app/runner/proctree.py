@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 _PR_SET_CHILD_SUBREAPER = 36
+MARKER_VAR = "CODETUTOR_RUN"
+"""Environment variable carrying a run's id; every process the program starts inherits it."""
 _subreaper_lock = threading.Lock()
 _subreaper_tried = False
 
@@ -67,11 +69,17 @@ def spawn(
     )
 
 
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """Kill `proc` and every process in its group at once (SIGKILL). Returns at once."""
+def kill_tree(proc: subprocess.Popen[bytes], marker: str | None = None) -> None:
+    """Kill `proc` and every process in its group at once (SIGKILL). Returns at once.
+
+    With `marker`, also kill every process that carries it in its environment (Linux): that
+    catches descendants that left the group with setsid() or a double fork.
+    """
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
+        if marker:
+            kill_marked(marker)
         return
     if proc.poll() is None:  # pragma: no cover - Windows
         subprocess.run(
@@ -79,6 +87,52 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
         )
         with contextlib.suppress(OSError):
             proc.kill()
+
+
+def kill_marked(marker: str) -> int:
+    """Kill every process of this user whose environment has CODETUTOR_RUN=`marker` (Linux).
+
+    Returns:
+        How many were found.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    needle = b"\0" + f"{MARKER_VAR}={marker}".encode() + b"\0"
+    me = os.getpid()
+    found = 0
+    with contextlib.suppress(OSError):
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    for name in locals().get("entries", []):
+        pid = int(name)
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                environ = b"\0" + fh.read()
+        except OSError:
+            continue
+        if needle in environ + b"\0":
+            found += 1
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)  # our orphan (we are the subreaper): reap it
+    return found
+
+
+def limit_cpu(pid: int, seconds: float) -> bool:
+    """Cap the CPU time of process `pid` (and of what it forks later) at `seconds` (Linux).
+
+    The kernel then ends it with SIGXCPU. Returns False where this is not possible.
+    """
+    try:
+        import resource
+
+        limit = max(1, int(seconds + 0.999))
+        resource.prlimit(pid, resource.RLIMIT_CPU, (limit, limit + 1))
+        return True
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
 
 
 def wait_exit(proc: subprocess.Popen[bytes]) -> None:

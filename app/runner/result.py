@@ -6,6 +6,7 @@ import signal
 from dataclasses import dataclass
 
 COMPILE_TIME_LIMIT_S = 60.0
+WAITING_CAP_S = 120.0  # wall-clock cap of a Run that waits for typed input (CPU time is limited)
 """How long a compile step (g++, javac, tsc, mcs) may take."""
 
 STOPPED_MESSAGE = "You stopped the program."

@@ -99,6 +99,7 @@ class RunController(QObject):
             Path(main_file),
             Path(workdir),
             time_limit_s=time_limit_s,
+            wait_for_input=True,
             on_output=functools.partial(self._take_output, run_id),
             on_finished=functools.partial(self._take_finished, run_id),
         )

@@ -406,3 +406,53 @@ def test_learner_python_does_not_see_the_apps_packages(tmp_path: Path) -> None:
     assert result.exit_code == 0
     if sys.prefix != sys.base_prefix:  # the app runs in a virtual environment
         assert result.stdout.strip() != sys.prefix
+
+
+def test_a_program_that_leaves_its_group_is_still_ended(tmp_path: Path) -> None:
+    """A grandchild that calls setsid() (escaping the process group) dies with the run."""
+    pidfile = tmp_path / "escaped.pid"
+    main = _write(
+        tmp_path,
+        "main.py",
+        f"""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                open({str(pidfile)!r}, "w").write(str(os.getpid()))
+                time.sleep(60)
+            os._exit(0)
+        time.sleep(60)
+        """,
+    )
+    result = run_program("python", main, tmp_path, time_limit_s=1.5)
+    assert result.timed_out
+    escaped = int(pidfile.read_text())
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            os.kill(escaped, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{escaped}/stat") as fh:  # a zombie is dead too
+            if fh.read().split(")")[-1].split()[0] == "Z":
+                break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the escaped process is still running")
+
+
+def test_waiting_for_typed_input_does_not_count_against_the_time_limit(tmp_path: Path) -> None:
+    """With a person typing (Run), slow input is fine; a busy loop still hits the limit."""
+    main = _write(tmp_path, "main.py", "name = input()\nprint('Hello', name)\n")
+    session = RunSession("python", main, tmp_path, time_limit_s=1.0, wait_for_input=True)
+    session.start()
+    time.sleep(2.0)  # the learner takes longer than the limit to type
+    session.write_stdin("Ada\n")
+    result = session.wait(20)
+    assert result is not None and result.exit_code == 0 and "Hello Ada" in result.stdout
+    busy = _write(tmp_path, "busy.py", "while True:\n    pass\n")
+    result = RunSession("python", busy, tmp_path, time_limit_s=1.0, wait_for_input=True)
+    result.start()
+    ended = result.wait(20)
+    assert ended is not None and ended.timed_out and "longer than 1 s" in ended.message
