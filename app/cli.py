@@ -79,11 +79,11 @@ def run_gui(args: argparse.Namespace) -> int:
     return code
 
 
-def run_doctor(_args: argparse.Namespace) -> int:
+def run_doctor(args: argparse.Namespace) -> int:
     """Print the health report; non-zero exit when something is wrong."""
     from app.doctor import doctor
 
-    return doctor(sys.stdout)
+    return doctor(sys.stdout, model=args.model)
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="a GGUF model file to use instead of the configured one")
         p.add_argument("--chat-format", help='chat format, e.g. "llama-2" for Code Llama')
         p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
-    sub.add_parser("doctor", help="check this installation and measure the model")
+    doc = sub.add_parser("doctor", help="check this installation and measure the model")
+    doc.add_argument("--model", help="a GGUF file to check (default: the configured model)")
     bench = sub.add_parser("bench", help="measure speed: app vs raw llama.cpp")
     bench.add_argument("--json", action="store_true", help="print JSON only")
     bench.add_argument("--tokens", type=int, default=512, help="tokens per run (512)")

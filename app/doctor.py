@@ -6,19 +6,49 @@ import platform
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from app.core.models import ModelSpec
 
 
-def doctor(out: TextIO) -> int:
-    """Write the report to `out`. Returns 0 when healthy, 1 with the reason otherwise."""
+def model_in_use(model: str | None) -> ModelSpec:
+    """The model the app would run: `model` if given, else the configured one, else the
+    starter model."""
+    from app.core.models import spec_for_file, starter_model_spec
+    from app.paths import resolve_paths
+    from app.settings import load_settings
+
+    if model:
+        return spec_for_file(model)
+    paths = resolve_paths()
+    settings = load_settings(paths.site_config_file, paths.user_config_file)
+    path = settings.get("model.path")
+    if path:
+        return spec_for_file(
+            path,
+            chat_format=settings.get("model.chat_format") or None,
+            n_ctx=int(settings.get("model.n_ctx")),
+        )
+    return starter_model_spec()
+
+
+def doctor(out: TextIO, model: str | None = None) -> int:
+    """Write the report to `out`. Returns 0 when healthy, 1 with the reason otherwise.
+
+    Args:
+        out: where to write.
+        model: a GGUF file to check instead of the configured model.
+    """
     problems: list[str] = []
     print(f"Python:        {sys.version.split()[0]} ({platform.platform()})", file=out)
     from app.core.gguf import ModelFileError
-    from app.core.models import StarterModelMissingError, starter_model_spec
-    from app.llm.backend import ChatMessage, GenerationParams
+    from app.core.models import StarterModelMissingError
+    from app.llm.backend import ChatMessage, GenerationError, GenerationParams
     from app.llm.local import (
         LocalBackend,
         cpu_features,
+        gpu_backend_name,
         gpu_offload_supported,
         llama_cpp_version,
     )
@@ -31,14 +61,19 @@ def doctor(out: TextIO) -> int:
         return 1
     print(f"llama.cpp:     llama-cpp-python {version}", file=out)
     gpu = gpu_offload_supported()
+    backend_name = gpu_backend_name() or "unknown backend"
     print(
         "GPU offload:   "
-        + ("yes (this build can offload layers)" if gpu else "no: this build is CPU only"),
+        + (
+            f"yes, {backend_name} (this build can offload layers)"
+            if gpu
+            else "no: this build is CPU only"
+        ),
         file=out,
     )
     print(f"CPU features:  {cpu_features()}", file=out)
     try:
-        spec = starter_model_spec()
+        spec = model_in_use(model)
     except StarterModelMissingError as exc:
         print(f"Model:         MISSING ({exc})", file=out)
         return 1
@@ -56,14 +91,17 @@ def doctor(out: TextIO) -> int:
     started = time.perf_counter()
     first = None
     tokens = 0
-    for _ in backend.stream_chat(
-        [ChatMessage("user", "Say hello to a new programmer in one sentence.")],
-        GenerationParams(max_tokens=64, temperature=0.0, ignore_eos=True),
-        threading.Event(),
-    ):
-        tokens += 1
-        if first is None:
-            first = time.perf_counter()
+    try:
+        for _ in backend.stream_chat(
+            [ChatMessage("user", "Say hello to a new programmer in one sentence.")],
+            GenerationParams(max_tokens=64, temperature=0.0, ignore_eos=True),
+            threading.Event(),
+        ):
+            tokens += 1
+            if first is None:
+                first = time.perf_counter()
+    except GenerationError as exc:
+        problems.append(f"generation failed: {exc}")
     end = time.perf_counter()
     backend.unload()
     if tokens < 2 or first is None:

@@ -59,3 +59,17 @@ def test_gui_starts_to_an_idle_window(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("READY")
+
+
+def test_doctor_fails_with_the_reason_for_a_bad_model(tmp_path):
+    """`codetutor doctor --model` on a non-GGUF file exits 1 and names the problem."""
+    bad = tmp_path / "broken.gguf"
+    bad.write_text("not a model")
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "doctor", "--model", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert "broken.gguf" in out.stdout and "not a GGUF model file" in out.stdout

@@ -46,6 +46,20 @@ def cpu_features() -> str:
     return ", ".join(names) or info.strip()
 
 
+GPU_BACKENDS = ("CUDA", "ROCm", "HIP", "Metal", "Vulkan", "SYCL", "OpenCL", "MUSA", "CANN")
+
+
+def gpu_backend_name() -> str | None:
+    """Which GPU backend this llama.cpp build has (CUDA, Metal, Vulkan, ...), or None."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    for name in GPU_BACKENDS:
+        if f"{name} :" in info or f"{name}:" in info or f"{name} =" in info:
+            return name
+    return None
+
+
 def open_raw_llama(spec: ModelSpec, n_threads: int) -> llama_cpp.Llama:
     """A bare llama_cpp.Llama with the same settings the app uses (for side-by-side benchmarks)."""
     import llama_cpp

@@ -32,6 +32,7 @@ from app.ui.main_window import MainWindow
 from app.ui.run_controller import RunController
 
 AUTOSAVE_DELAY_MS = 1000
+TIME_RECORD_MS = 30_000
 LAST_LESSON_KEY = "lessons.last"
 EXTRA_DIRS_KEY = "lessons.extra_dirs"
 
@@ -74,6 +75,10 @@ class LessonController(QObject):
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_DELAY_MS)
         self._autosave.timeout.connect(self.save_now)
+        self._clock = QTimer(self)  # time spent is recorded as it passes, so a crash loses little
+        self._clock.setInterval(TIME_RECORD_MS)
+        self._clock.timeout.connect(self._account_time)
+        self._clock.start()
 
         w = window
         w.lesson_browser.sig_lesson_selected.connect(self.open_lesson)
@@ -178,6 +183,7 @@ class LessonController(QObject):
             self._settings.set_user(LAST_LESSON_KEY, lesson.key)
         self.sig_lesson_opened.emit(lesson)
 
+    @Slot()
     def _account_time(self) -> None:
         now = time.monotonic()
         if self._lesson is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ parts.window.show()
 parts.window.lesson_browser.select(sys.argv[1])
 
 def type_code():
+    parts.window.sig_hint_requested.emit()  # progress: one hint used
     parts.window.editor.gotoPos(0)
     QTest.keyClicks(parts.window.editor, "typed_before_crash = 42")
     print("TYPED", flush=True)
@@ -59,6 +61,9 @@ def test_killed_app_keeps_code_typed_two_seconds_before(tmp_path, qtbot):
             child.kill()
     saved = tmp_path / "data" / "workspaces" / "python-basics" / "02-input" / "main.py"
     assert saved.read_text().startswith("typed_before_crash = 42")
+    progress = json.loads((tmp_path / "data" / "progress.json").read_text())
+    assert progress["lessons"][LESSON]["hints_used"] == 1
+    assert progress["lessons"][LESSON]["last_opened"] > 0
 
     settings = load_settings(
         tmp_path / "site" / "settings.toml", tmp_path / "config" / "settings.toml"
@@ -68,4 +73,5 @@ def test_killed_app_keeps_code_typed_two_seconds_before(tmp_path, qtbot):
     assert parts.lessons.restore_last_lesson()
     assert parts.window.lesson_browser.current_key() == LESSON
     assert parts.window.editor.text().startswith("typed_before_crash = 42")
+    assert parts.window.lesson_panel.hints_text()[0].startswith("Hint 1 of")
     parts.service.shutdown()
