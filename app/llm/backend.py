@@ -7,12 +7,41 @@ thread only (the LLM worker's). Nothing here touches Qt.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.core.gguf import ModelFileError
 from app.core.models import ModelSpec
+
+
+class CancelFlag(threading.Event):
+    """A Stop flag: a threading.Event that also runs hooks when set.
+
+    The backend hooks it to llama.cpp's abort flag, so Stop also interrupts a long prompt
+    evaluation, not only the token-by-token loop.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hooks: list[Callable[[], None]] = []
+        self._hook_lock = threading.Lock()
+
+    def add_hook(self, hook: Callable[[], None]) -> None:
+        """Call `hook` when the flag is set (at once if it already is)."""
+        with self._hook_lock:
+            self._hooks.append(hook)
+            already = self.is_set()
+        if already:
+            hook()
+
+    def set(self) -> None:
+        """Set the flag and run the hooks."""
+        super().set()
+        with self._hook_lock:
+            hooks = list(self._hooks)
+        for hook in hooks:
+            hook()
 
 
 class ModelLoadError(ModelFileError):

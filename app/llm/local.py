@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import threading
 import time
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 from app.core.gguf import available_memory_bytes, check_memory, inspect_gguf
 from app.core.models import ModelSpec
 from app.llm.backend import (
+    CancelFlag,
     ChatMessage,
     GenerationError,
     GenerationParams,
@@ -102,6 +105,8 @@ class LocalBackend:
         self._memory_probe = memory_probe
         self._gpu_override = gpu_supported
         self._gpu = False
+        self._abort_flag = ctypes.create_string_buffer(2)  # byte 0: 1 = abort the computation
+        self._abort_callback: object = None
         self._llm: llama_cpp.Llama | None = None
         self._info: ModelInfo | None = None
 
@@ -169,6 +174,7 @@ class LocalBackend:
                 f"llama.cpp could not load “{spec.path.name}” ({last_error}). The file may be "
                 "damaged or made for a newer llama.cpp; download it again or choose another model.",
             )
+        self._install_abort_flag(llama_cpp)
         offloaded = n_layers if n_gpu_layers == -1 else min(n_gpu_layers, n_layers)
         if not self._gpu:
             device = "CPU only: this build has no GPU support"
@@ -192,6 +198,28 @@ class LocalBackend:
         )
         return self._info
 
+    def _install_abort_flag(self, llama_cpp: object) -> None:
+        """Let Stop interrupt llama.cpp mid-computation (a long prompt), at no cost per step.
+
+        llama.cpp polls `abort_callback(data)` while it computes. The callback is C's own
+        `strlen` and `data` a two-byte buffer: it returns 0 (go on) while the first byte is 0
+        and 1 (abort) once Stop writes 1 there, without calling into Python at all.
+        """
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+            callback = ctypes.cast(
+                ctypes.cast(libc.strlen, ctypes.c_void_p).value,
+                llama_cpp.ggml_abort_callback,  # type: ignore[attr-defined]
+            )
+            llama_cpp.llama_set_abort_callback(  # type: ignore[attr-defined]
+                self._llm._ctx.ctx,  # type: ignore[union-attr]
+                callback,
+                ctypes.cast(self._abort_flag, ctypes.c_void_p),
+            )
+            self._abort_callback = callback  # keep it alive as long as the context
+        except (OSError, AttributeError, TypeError):  # an unusual libc or binding: Stop still
+            self._abort_callback = None  # works between tokens
+
     def _require(self) -> llama_cpp.Llama:
         if self._llm is None:
             raise GenerationError("No model is loaded yet. Load a model first.")
@@ -210,6 +238,9 @@ class LocalBackend:
         """
         llm = self._require()
         logit_bias = {llm.token_eos(): -1e9} if params.ignore_eos else None
+        self._abort_flag[0] = b"\x00"
+        if isinstance(cancel, CancelFlag) and self._abort_callback is not None:
+            cancel.add_hook(self._raise_abort_flag)
         try:
             stream = llm.create_chat_completion(
                 [{"role": m.role, "content": m.content} for m in messages],
@@ -226,11 +257,19 @@ class LocalBackend:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:
+            if cancel.is_set():  # llama.cpp was aborted by Stop mid-computation
+                return
             raise GenerationError(
                 f"The model could not answer: {exc}. Try a shorter question or clear the "
                 "conversation."
             ) from exc
+        finally:
+            self._abort_flag[0] = b"\x00"
+
+    def _raise_abort_flag(self) -> None:
+        """Any thread: ask llama.cpp to stop computing now."""
+        self._abort_flag[0] = b"\x01"
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in the loaded model."""

@@ -19,7 +19,14 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.gguf import ModelFileError
 from app.core.models import ModelSpec
-from app.llm.backend import Backend, ChatMessage, GenerationError, GenerationParams, StreamStats
+from app.llm.backend import (
+    Backend,
+    CancelFlag,
+    ChatMessage,
+    GenerationError,
+    GenerationParams,
+    StreamStats,
+)
 
 _ids = itertools.count(1)
 WORKER_NICE = 5
@@ -53,7 +60,7 @@ class ChatRequest:
     messages: tuple[ChatMessage, ...]
     params: GenerationParams = GenerationParams()
     request_id: int = field(default_factory=next_request_id)
-    cancel: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
     created: float = field(default_factory=time.perf_counter, compare=False)
 
 

@@ -376,5 +376,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.sig_closing.emit()
+        self.hide()  # a model still loading cannot be interrupted: let it finish out of sight
         self._service.shutdown()
         event.accept()

@@ -102,3 +102,38 @@ def test_new_question_stops_the_previous_reply(qtbot, loaded_service):
     second = loaded_service.send_chat([ChatMessage("user", "Hi")], GenerationParams(max_tokens=8))
     qtbot.waitUntil(lambda: second in ids, timeout=30_000)
     assert first_request.cancel.is_set() and first in ids
+
+
+def test_stop_interrupts_a_long_prompt_evaluation(qtbot, loaded_service):
+    """Stop during the prompt's evaluation (before any token) ends the request at once."""
+    prompt = "Explain this code line by line.\n" + "total = total * 3 + 1  # grow\n" * 300
+    finished = []
+    loaded_service.sig_generation_finished.connect(lambda _id, s: finished.append(s))
+    loaded_service.send_chat([ChatMessage("user", prompt)], GenerationParams(max_tokens=8))
+    qtbot.wait(300)  # the evaluation of ~3,000 tokens takes seconds on 2 CPU cores
+    pressed = time.perf_counter()
+    loaded_service.stop()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    assert time.perf_counter() - pressed < 1.0
+    assert finished[0].stopped and finished[0].tokens == 0
+    with qtbot.waitSignal(loaded_service.sig_generation_finished, timeout=30_000) as again:
+        loaded_service.send_chat([ChatMessage("user", "Hi")], GenerationParams(max_tokens=4))
+    assert again.args[1].tokens >= 1  # the model still answers after the abort
+
+
+def test_closing_the_window_mid_reply_is_quick_and_clean(qtbot, starter_spec, tmp_path):
+    """Closing the main window while a reply streams returns within a second."""
+    from app.main import build_app
+    from app.settings import Settings
+
+    parts = build_app(Settings(), data_dir=tmp_path)
+    qtbot.addWidget(parts.window)
+    parts.window.show()
+    with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=30_000):
+        parts.service.load_model(starter_spec)
+    with qtbot.waitSignal(parts.service.sig_chunk_generated, timeout=30_000):
+        parts.service.send_chat([ChatMessage("user", "Tell a long story.")], LONG)
+    started = time.perf_counter()
+    assert parts.window.close()
+    assert time.perf_counter() - started < 1.0
+    assert parts.service.thread.isFinished()
