@@ -8,6 +8,16 @@ import os
 import sys
 import time
 
+X11_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1",
+    "xcb-image": "libxcb-image0",
+    "xcb-render-util": "libxcb-render-util0",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
+}
+"""Libraries Qt's xcb plugin needs (Debian package names) that desktops may lack."""
+
 
 def display_problem(env: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
     """A plain-words reason the GUI cannot start here, or None when it should.
@@ -27,11 +37,14 @@ def display_problem(env: dict[str, str] | None = None, platform: str = sys.platf
             "Start it from your desktop session, or over SSH use `ssh -X`."
         )
     x11_only = env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY")
-    if x11_only and ctypes.util.find_library("xcb-cursor") is None:
+    missing = [pkg for lib, pkg in X11_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+    if x11_only and missing:
         return (
-            "Code Tutor cannot open its window: your system lacks the library libxcb-cursor0, "
-            "which Qt needs on X11. Install it (Debian/Ubuntu: `sudo apt install "
-            "libxcb-cursor0`; Fedora: `sudo dnf install xcb-util-cursor`) and start again."
+            "Code Tutor cannot open its window: your system lacks libraries that Qt needs on "
+            f"X11: {', '.join(missing)}. Install them (Debian/Ubuntu: `sudo apt install "
+            f"{' '.join(missing)}`; Fedora: `sudo dnf install xcb-util-cursor xcb-util-wm "
+            "xcb-util-keysyms xcb-util-image xcb-util-renderutil libxkbcommon-x11`) and start "
+            "again."
         )
     return None
 
@@ -74,8 +87,10 @@ def run_gui(args: argparse.Namespace) -> int:
         QTimer.singleShot(0, report_idle)
     else:
         QTimer.singleShot(0, lambda: start_default_model(parts))
-    code = app.exec()
-    parts.service.shutdown()
+    try:
+        code = app.exec()
+    finally:
+        parts.service.shutdown()  # also on an error: never leave the worker thread running
     return code
 
 

@@ -18,7 +18,7 @@ def test_missing_xcb_cursor_is_explained(monkeypatch):
 
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     msg = display_problem(env={"DISPLAY": ":0"}, platform="linux")
-    assert msg and "libxcb-cursor0" in msg and "apt install" in msg
+    assert msg and "libxcb-cursor0" in msg and "libxcb-icccm4" in msg and "apt install" in msg
 
 
 def test_offscreen_and_other_platforms_pass():

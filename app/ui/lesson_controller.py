@@ -121,7 +121,18 @@ class LessonController(QObject):
 
     def reload_courses(self) -> None:
         """Load every course folder again and refresh the browser."""
-        courses = load_courses([r for r in self._roots if r.is_dir()])
+        courses = []
+        seen: dict[str, Path] = {}
+        for course in load_courses([r for r in self._roots if r.is_dir()]):
+            if course.id in seen:  # progress and files are kept per course folder name
+                self._window.statusBar().showMessage(
+                    f"Two course folders are named “{course.id}” ({seen[course.id]} and "
+                    f"{course.path}); only the first is shown. Rename one of them.",
+                    15000,
+                )
+                continue
+            seen[course.id] = course.path
+            courses.append(course)
         # Beginners start with Python, so its courses come first; the rest by title.
         courses.sort(key=lambda c: (c.language != "python", c.title.lower()))
         self._window.lesson_browser.set_courses(courses, self._store.all())

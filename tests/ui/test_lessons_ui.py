@@ -195,3 +195,17 @@ def test_check_results_stay_with_their_lesson(app_parts, qtbot):
     store = app_parts.lessons.store
     assert store.get(FIRST).attempts == 1
     assert store.get("python-basics/02-input").attempts == 0
+
+
+def test_a_second_course_with_the_same_folder_name_is_refused(app_parts, tmp_path):
+    """A teacher's course named like a built-in one is not shown twice (they would share work)."""
+    clash = tmp_path / "python-basics"
+    clash.mkdir()
+    (clash / "course.toml").write_text('title = "Impostor"\nlanguage = "python"\n')
+    app_parts.lessons.add_root(tmp_path)
+    w = app_parts.window
+    titles = [
+        w.lesson_browser.course_text(i) for i in range(w.lesson_browser.tree.topLevelItemCount())
+    ]
+    assert not any("Impostor" in t for t in titles)
+    assert "python-basics" in w.statusBar().currentMessage()
