@@ -85,8 +85,10 @@ def test_starter_already_passing_is_an_error(make_lesson):
     """A starter that passes every check leaves nothing to learn: an error."""
     path = make_lesson(files={"starter/main.py": 'print("Hello, world!")\n'})
     errors = validate_courses([path], FakeRunner())
+    toml = (path / "lesson.toml").read_text().splitlines()
+    first_check = toml.index("[[checks]]") + 1
     assert [str(e) for e in errors] == [
-        f"{path / 'lesson.toml'}: the starter already passes all checks: "
+        f"{path / 'lesson.toml'}:{first_check}: the starter already passes all checks: "
         "the learner has nothing to do"
     ]
 

@@ -159,10 +159,11 @@ def behaviour_errors(lesson: Lesson, run_checks: RunChecks) -> list[LessonError]
     toml_path = lesson.path / "lesson.toml"
     toml_text = read_text(toml_path, lesson.path)[0] or ""
     errors: list[LessonError] = []
+    first_check = key_line(toml_text, ("checks", 0))
     with tempfile.TemporaryDirectory(prefix="codetutor-check-") as tmp:
         solution = _run(lesson, run_checks, lesson.solution_dir, Path(tmp) / "solution")
         if isinstance(solution, str):
-            return [LessonError(toml_path, None, f"cannot run the checks: {solution}")]
+            return [LessonError(toml_path, first_check, f"cannot run the checks: {solution}")]
         for index, (check, result) in enumerate(zip(lesson.checks, solution, strict=False)):
             if not getattr(result, "passed", False):
                 line = key_line(toml_text, ("checks", index))
@@ -170,10 +171,10 @@ def behaviour_errors(lesson: Lesson, run_checks: RunChecks) -> list[LessonError]
                 errors.append(LessonError(toml_path, line, message + _describe(result)))
         starter = _run(lesson, run_checks, lesson.starter_dir, Path(tmp) / "starter")
         if isinstance(starter, str):
-            errors.append(LessonError(toml_path, None, f"cannot run the checks: {starter}"))
+            errors.append(LessonError(toml_path, first_check, f"cannot run the checks: {starter}"))
         elif all(getattr(result, "passed", False) for result in starter):
             message = "the starter already passes all checks: the learner has nothing to do"
-            errors.append(LessonError(toml_path, None, message))
+            errors.append(LessonError(toml_path, first_check, message))
     return errors
 
 
