@@ -127,3 +127,18 @@ def test_close_with_unsaved_changes_can_be_cancelled(parts, monkeypatch):
     parts.window.editor.insert_at_cursor("!")
     assert not parts.window.close()
     assert parts.window.isVisible() and parts.window.editor.text() == "!draft"
+
+
+def test_escape_stops_the_answer(parts, qtbot, starter_spec):
+    """Esc (Tutor ▸ Stop Answer) stops a streaming reply from the keyboard."""
+    with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=30_000):
+        parts.service.load_model(starter_spec)
+    parts.tutor.params = type(parts.tutor.params)(max_tokens=400, ignore_eos=True)
+    parts.window.activateWindow()
+    qtbot.waitUntil(parts.window.isActiveWindow, timeout=3000)
+    with qtbot.waitSignal(parts.service.sig_chunk_generated, timeout=30_000):
+        parts.tutor.ask("Tell me a long story.")
+    parts.window.chat.input.setFocus()
+    with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=10_000) as done:
+        qtbot.keyClick(parts.window.chat.input, Qt.Key.Key_Escape)
+    assert done.args[1].stopped and "Stopped." in parts.window.chat.plain_text()
