@@ -104,20 +104,26 @@ def test_reset_asks_and_keeps_a_backup(app_parts, monkeypatch):
     assert (backups[-1] / "main.py").read_text().startswith("precious = 1")
 
 
+def _tiny_lesson(course, lesson_id: str, title: str, extra_toml: str = ""):
+    """Write a one-check Python lesson (prints "hi") into `course`."""
+    lesson = course / lesson_id
+    (lesson / "starter").mkdir(parents=True)
+    (lesson / "solution").mkdir()
+    (course / "course.toml").write_text('title = "Mine"\nlanguage = "python"\n')
+    (lesson / "lesson.md").write_text("Print hi.")
+    (lesson / "starter" / "main.py").write_text("")
+    (lesson / "solution" / "main.py").write_text("print('hi')\n")
+    (lesson / "lesson.toml").write_text(
+        f'title = "{title}"\ngoal = "hi"\nmain = "main.py"\nhints = ["a", "b"]\n'
+        '[[checks]]\nkind = "output"\nmessage = "say hi"\nexpected = "hi\\n"\n' + extra_toml
+    )
+    return lesson
+
+
 def test_broken_lesson_is_shown_without_breaking_others(qtbot, tmp_path):
     """A broken lesson appears marked broken with its error; the good one still opens."""
     course = tmp_path / "course"
-    good = course / "good"
-    (good / "starter").mkdir(parents=True)
-    (good / "solution").mkdir()
-    (course / "course.toml").write_text('title = "Mine"\nlanguage = "python"\n')
-    (good / "lesson.md").write_text("Print hi.")
-    (good / "starter" / "main.py").write_text("")
-    (good / "solution" / "main.py").write_text("print('hi')\n")
-    (good / "lesson.toml").write_text(
-        'title = "Good"\ngoal = "hi"\nmain = "main.py"\nhints = ["a", "b"]\n'
-        '[[checks]]\nkind = "output"\nmessage = "say hi"\nexpected = "hi\\n"\n'
-    )
+    _tiny_lesson(course, "good", "Good")
     (course / "bad").mkdir()
     (course / "bad" / "lesson.toml").write_text("title = [unclosed\n")
     parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[tmp_path])
@@ -134,19 +140,7 @@ def test_broken_lesson_is_shown_without_breaking_others(qtbot, tmp_path):
 
 def test_policy_can_turn_chat_off(app_parts, tmp_path, qtbot):
     """A lesson with chat = false disables the chat input and says why."""
-    course = tmp_path / "c"
-    lesson = course / "l"
-    (lesson / "starter").mkdir(parents=True)
-    (lesson / "solution").mkdir()
-    (course / "course.toml").write_text('title = "C"\nlanguage = "python"\n')
-    (lesson / "lesson.md").write_text("x")
-    (lesson / "starter" / "main.py").write_text("")
-    (lesson / "solution" / "main.py").write_text("print(1)\n")
-    (lesson / "lesson.toml").write_text(
-        'title = "Quiet"\ngoal = "g"\nmain = "main.py"\nhints = ["a", "b"]\n'
-        '[[checks]]\nkind = "output"\nmessage = "m"\nexpected = "1\\n"\n'
-        "[tutor]\nchat = false\n"
-    )
+    _tiny_lesson(tmp_path / "c", "l", "Quiet", "[tutor]\nchat = false\n")
     app_parts.lessons.add_root(tmp_path)
     w = app_parts.window
     w.lesson_browser.select("c/l")
