@@ -138,9 +138,16 @@ class LessonController(QObject):
         self._window.lesson_browser.set_courses(courses, self._store.all())
 
     def restore_last_lesson(self) -> bool:
-        """Reopen the lesson the learner had open last time (with their code)."""
+        """Reopen the lesson the learner had open last time (with their code); on the very
+        first start, open the first lesson so a beginner can begin at once."""
+        browser = self._window.lesson_browser
         key = self._settings.get(LAST_LESSON_KEY)
-        return bool(key) and self._window.lesson_browser.select(key)
+        if key and browser.select(key):
+            return True
+        if not key and not self._store.all():
+            first = browser.neighbour(None, 1)
+            return bool(first) and browser.select(first)
+        return False
 
     @Slot()
     def open_folder_dialog(self) -> None:

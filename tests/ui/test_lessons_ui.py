@@ -203,3 +203,10 @@ def test_a_second_course_with_the_same_folder_name_is_refused(app_parts, tmp_pat
     ]
     assert not any("Impostor" in t for t in titles)
     assert "python-basics" in w.statusBar().currentMessage()
+
+
+def test_first_start_opens_the_first_lesson(app_parts):
+    """A brand-new learner starts in the first Python lesson, not an empty window."""
+    assert app_parts.lessons.restore_last_lesson()
+    assert app_parts.window.lesson_browser.current_key() == FIRST
+    assert app_parts.window.editor.text() == STARTER
