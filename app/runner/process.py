@@ -257,6 +257,8 @@ class RunSession:
             except OSError as exc:
                 return Step(None, "", "", None, False, 0.0, exc.strerror or str(exc))
             self._proc, self._step_done = proc, False
+            if interactive:  # the learner's program (not a compiler)
+                proctree.limit_resources(proc.pid)
             if interactive and self._wait_for_input and proctree.limit_cpu(proc.pid, limit_s):
                 limit_s = max(WAITING_CAP_S, limit_s * 12)
         parts: dict[str, list[str]] = {"stdout": [], "stderr": []}

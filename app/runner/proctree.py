@@ -135,6 +135,36 @@ def limit_cpu(pid: int, seconds: float) -> bool:
         return False
 
 
+MEMORY_LIMIT_BYTES = 2 * 1024**3  # a learner's program: 2 GB of data is plenty
+FILE_SIZE_LIMIT_BYTES = 256 * 1024**2  # no file it writes may grow past 256 MB
+PROCESS_LIMIT = 4096  # lowers the per-user process cap, so a fork bomb stops early
+
+
+def limit_resources(pid: int) -> bool:
+    """Cap what process `pid` (and what it forks later) may use: memory, file size, processes.
+
+    Linux only; a program that goes past a cap gets an error (MemoryError, "File too large",
+    "Resource temporarily unavailable") instead of freezing the learner's computer.
+    """
+    try:
+        import resource
+
+        caps = (
+            (resource.RLIMIT_DATA, MEMORY_LIMIT_BYTES),
+            (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT_BYTES),
+            (resource.RLIMIT_NPROC, PROCESS_LIMIT),
+        )
+        for which, cap in caps:
+            soft, hard = resource.prlimit(pid, which)
+            unlimited = resource.RLIM_INFINITY
+            new_hard = cap if hard == unlimited else min(hard, cap)
+            new_soft = cap if soft == unlimited else min(soft, new_hard)
+            resource.prlimit(pid, which, (new_soft, new_hard))
+        return True
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
+
+
 def wait_exit(proc: subprocess.Popen[bytes]) -> None:
     """Block until `proc` exits, without reaping it where the OS allows.
 

@@ -456,3 +456,11 @@ def test_waiting_for_typed_input_does_not_count_against_the_time_limit(tmp_path:
     result.start()
     ended = result.wait(20)
     assert ended is not None and ended.timed_out and "longer than 1 s" in ended.message
+
+
+def test_a_memory_hog_gets_an_error_not_the_whole_machine(tmp_path: Path) -> None:
+    """A program asking for 3 GB fails with MemoryError instead of eating the memory."""
+    main = _write(tmp_path, "main.py", "data = bytearray(3 * 1024**3)\nprint('got it')\n")
+    result = run_program("python", main, tmp_path, time_limit_s=10)
+    assert result.exit_code != 0
+    assert "MemoryError" in result.stderr and "got it" not in result.stdout
