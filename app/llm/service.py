@@ -56,7 +56,6 @@ class LlmService(QObject):
         self._worker = LlmWorker(backend)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.started.connect(self._worker.lower_priority)
         self._sig_load_requested.connect(self._worker.load)
         self._sig_generate_requested.connect(self._worker.generate)
         self._worker.sig_model_loaded.connect(self._on_worker_model_loaded)

@@ -7,11 +7,7 @@ request, checked between tokens, because a queued "stop" could not run while a r
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import os
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -29,7 +25,6 @@ from app.llm.backend import (
 )
 
 _ids = itertools.count(1)
-WORKER_NICE = 5
 COALESCE_S = 0.015  # pieces arriving within 15 ms of the last signal travel together
 
 
@@ -87,18 +82,6 @@ class LlmWorker(QObject):
     def backend(self) -> Backend:
         """The backend (touch it only from the worker thread)."""
         return self._backend
-
-    @Slot()
-    def lower_priority(self) -> None:
-        """Run inference a little below the UI thread (Linux: per-thread nice +5).
-
-        llama.cpp's compute threads are created from this thread and inherit its priority, so
-        when the cores are busy the scheduler still lets the UI thread repaint at once; when
-        the UI is idle, inference runs at full speed.
-        """
-        if sys.platform.startswith("linux"):
-            with contextlib.suppress(OSError, AttributeError):
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
 
     @Slot(object)
     def load(self, request: LoadRequest) -> None:
