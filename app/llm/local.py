@@ -241,6 +241,7 @@ class LocalBackend:
         self._abort_flag[0] = b"\x00"
         if isinstance(cancel, CancelFlag) and self._abort_callback is not None:
             cancel.add_hook(self._raise_abort_flag)
+        messages = self.fit_to_context(messages, params.max_tokens)
         try:
             stream = llm.create_chat_completion(
                 [{"role": m.role, "content": m.content} for m in messages],
@@ -266,6 +267,21 @@ class LocalBackend:
             ) from exc
         finally:
             self._abort_flag[0] = b"\x00"
+
+    def fit_to_context(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[ChatMessage]:
+        """Drop the oldest turns (never the system text or the latest message) until the
+        prompt and `max_tokens` of reply fit in the context, counted with the model's own
+        tokenizer. A latest message too long on its own is left for llama.cpp to refuse."""
+        llm = self._require()
+        kept = list(messages)
+        budget = llm.n_ctx() - max_tokens - 8 * len(kept)  # 8: the chat template's own tokens
+        sizes = [self.count_tokens(m.content) for m in kept]
+        while sum(sizes) > budget and len(kept) > 2:
+            drop = 1 if kept[0].role == "system" else 0
+            del kept[drop]
+            del sizes[drop]
+            budget += 8
+        return kept
 
     def _raise_abort_flag(self) -> None:
         """Any thread: ask llama.cpp to stop computing now."""

@@ -77,3 +77,29 @@ def test_code_llama_files_get_the_llama2_chat_format(tmp_path):
     spec = spec_for_file(tmp_path / "codellama-7b-instruct.Q4_K_M.gguf")
     assert spec.chat_format == "llama-2"
     assert spec_for_file(tmp_path / "other.gguf").chat_format is None
+
+
+def test_long_conversations_are_trimmed_to_the_context(starter_spec):
+    """Old turns are dropped, by real token counts, so a long chat never overflows n_ctx."""
+    import threading
+
+    from app.core.models import ModelSpec
+    from app.llm.backend import ChatMessage, GenerationParams
+
+    backend = LocalBackend()
+    small = ModelSpec(starter_spec.path, "small context", n_ctx=512, is_starter=True)
+    backend.load(small)
+    history = [ChatMessage("system", "You are a tutor.")]
+    for i in range(12):
+        history.append(ChatMessage("user", f"Question {i}: " + "why is the sky blue? " * 10))
+        history.append(ChatMessage("assistant", "Because of scattering. " * 10))
+    history.append(ChatMessage("user", "And the sea?"))
+    kept = backend.fit_to_context(history, max_tokens=64)
+    assert kept[0].role == "system" and kept[-1].content == "And the sea?"
+    assert len(kept) < len(history)
+    assert sum(backend.count_tokens(m.content) for m in kept) <= 512 - 64
+    reply = "".join(
+        backend.stream_chat(history, GenerationParams(max_tokens=16), threading.Event())
+    )
+    assert reply  # no "exceeds context window" error
+    backend.unload()
