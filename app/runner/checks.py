@@ -7,9 +7,10 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from app.core.lessons.model import CheckDef
 from app.runner.process import RunResult, run_command, run_program
 from app.runner.toolchains import ToolchainMissingError, child_env, find_toolchain, python_command
 
@@ -90,6 +91,11 @@ class CheckSpec:
     expected: str = ""
     match: str = "exact"
     file: Path | None = None
+
+
+def specs_from_lesson(checks: Sequence[CheckDef]) -> list[CheckSpec]:
+    """The runner's specs for a lesson's checks (app.core's CheckDef has the same fields)."""
+    return [CheckSpec(**asdict(check)) for check in checks]
 
 
 @dataclass(frozen=True)

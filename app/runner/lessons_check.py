@@ -6,7 +6,6 @@ The glue between app.core.lessons.validate (which must not import the runner) an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,8 +20,8 @@ def runner_adapter() -> tuple[RunChecks, ToolchainProbe] | str:
     Imported lazily so that a broken runner still lets the files be validated.
     """
     try:
-        from app.runner.checks import CheckSpec
         from app.runner.checks import run_checks as real_run_checks
+        from app.runner.checks import specs_from_lesson
         from app.runner.toolchains import find_toolchain
     except ImportError as exc:
         return f"the code runner is not available ({exc})"
@@ -30,7 +29,7 @@ def runner_adapter() -> tuple[RunChecks, ToolchainProbe] | str:
     def run(
         language: str, main_file: str, files_dir: Path, checks: Sequence[CheckDef], **kw: Any
     ) -> Sequence[Any]:
-        specs = [CheckSpec(**asdict(check)) for check in checks]  # same field names
+        specs = specs_from_lesson(checks)
         return real_run_checks(language, main_file, files_dir, specs, **kw)
 
     def missing(language: str) -> str | None:

@@ -25,7 +25,7 @@ from app.core.lessons.templates import (
     render,
     tutor_instructions,
 )
-from app.runner.checks import CheckSpec
+from app.runner.checks import specs_from_lesson
 from app.runner.errors import parse_errors
 from app.settings import Settings
 from app.ui.main_window import MainWindow
@@ -361,10 +361,7 @@ class LessonController(QObject):
             self._window.statusBar().showMessage("Open a lesson to check your code.", 4000)
             return
         self.save_now()
-        specs = [
-            CheckSpec(c.kind, c.message, c.stdin, c.expected, c.match, c.file)
-            for c in lesson.checks
-        ]
+        specs = specs_from_lesson(lesson.checks)
         workspace = self._store.workspace_dir(lesson)
         if self._runner.run_checks(
             lesson.language, lesson.main, workspace, specs, lesson.time_limit

@@ -6,17 +6,15 @@ import pytest
 
 from app.core.lessons import Lesson, load_courses
 from app.paths import BUILTIN_LESSONS_DIR
-from app.runner.checks import CheckSpec, run_checks
+from app.runner.checks import run_checks, specs_from_lesson
 from app.runner.toolchains import find_toolchain
 
 COURSES = load_courses([BUILTIN_LESSONS_DIR])
 LESSONS = [lesson for course in COURSES for lesson in course.lessons]
 
 
-def _specs(lesson: Lesson) -> list[CheckSpec]:
-    return [
-        CheckSpec(c.kind, c.message, c.stdin, c.expected, c.match, c.file) for c in lesson.checks
-    ]
+def _specs(lesson: Lesson) -> list:
+    return specs_from_lesson(lesson.checks)
 
 
 def test_builtin_courses_are_complete():
