@@ -5,7 +5,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# In a PyInstaller bundle the data files sit beside the program (sys._MEIPASS).
-PROJECT_ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent.parent))
+
+def _root() -> Path:
+    """The folder holding resources/ and lessons/."""
+    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle
+    if bundle:
+        return Path(bundle)
+    source = Path(__file__).resolve().parent.parent.parent
+    if (source / "resources").is_dir():  # a source checkout or an editable install
+        return source
+    return Path(sys.prefix) / "share" / "codetutor"  # installed from a wheel
+
+
+PROJECT_ROOT = _root()
 RESOURCES_DIR = PROJECT_ROOT / "resources"
 BUILTIN_LESSONS_DIR = PROJECT_ROOT / "lessons"

@@ -455,3 +455,15 @@ def test_key_line_finds_nested_keys_and_skips_strings():
     assert key_line(text, ("tutor", "templates", "hint")) == 11
     assert key_line(text, ("tutor",)) == 10
     assert key_line(text, ("nothing",)) is None
+
+
+def test_bytecode_and_caches_in_lesson_folders_are_ignored(make_lesson):
+    """__pycache__ folders and .pyc files (left by running Python) are not lesson errors."""
+    from app.core.lessons import Lesson, load_lesson
+
+    path = make_lesson()
+    cache = path / "starter" / "__pycache__"
+    cache.mkdir()
+    (cache / "main.cpython-311.pyc").write_bytes(b"\x00\x01binary")
+    (path / "solution" / "Main.class").write_bytes(b"\xca\xfe\xba\xbe")
+    assert isinstance(load_lesson(path), Lesson)

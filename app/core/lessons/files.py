@@ -140,10 +140,20 @@ def copy_files(source: Path, target: Path) -> None:
     if not source.is_dir():
         return
     for path in sorted(source.rglob("*")):
-        if path.is_file():
+        if path.is_file() and not _ignored(path.relative_to(source)):
             destination = target / path.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
+
+
+IGNORED_DIRS = frozenset({"__pycache__", ".git", ".pytest_cache", ".mypy_cache"})
+"""Folders Python, git and test tools leave behind; never lesson content."""
+IGNORED_SUFFIXES = (".pyc", ".pyo", ".class")
+
+
+def _ignored(relative: Path) -> bool:
+    """True for a byproduct (bytecode, caches) rather than a file the teacher wrote."""
+    return bool(IGNORED_DIRS & set(relative.parts)) or relative.name.endswith(IGNORED_SUFFIXES)
 
 
 def _walk(folder: Path, bad: list[tuple[Path, str]]) -> Iterator[Path]:
@@ -151,10 +161,11 @@ def _walk(folder: Path, bad: list[tuple[Path, str]]) -> Iterator[Path]:
         bad.append((Path(exc.filename or folder), f"cannot be read: {exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
         base = Path(dirpath)
         for name in sorted(filenames):
-            yield base / name
+            if not name.endswith(IGNORED_SUFFIXES):
+                yield base / name
         for name in dirnames:
             if (base / name).is_symlink():
                 yield base / name  # not followed by os.walk: checked as an entry
