@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TOOLS  := .tools
+# TypeScript's compiler for running TypeScript lessons (and their tests); optional: without
+# npm those lessons say what to install and their tests are skipped with that reason.
+TSC_STAMP := $(TOOLS)/.installed
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 
 .PHONY: run test lint format bench doctor lessons-check clean
 
@@ -13,10 +18,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[test]"
 	touch $(STAMP)
 
-run: $(STAMP)
+$(TSC_STAMP):
+	@mkdir -p $(TOOLS)
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --no-audit --no-fund --prefix $(TOOLS) typescript@5 \
+		|| echo "Could not install TypeScript: TypeScript lessons will not run."; \
+	else echo "npm not found: TypeScript lessons will not run (install Node.js for them)."; fi
+	@touch $(TSC_STAMP)
+
+run: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/codetutor
 
-test: $(STAMP)
+test: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
 	$(VENV)/bin/codetutor lessons check
@@ -35,4 +48,4 @@ doctor: $(STAMP)
 	$(VENV)/bin/codetutor doctor
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(TOOLS) build *.egg-info .pytest_cache .ruff_cache .coverage
