@@ -100,7 +100,7 @@ class LessonController(QObject):
         w.editor.sig_text_changed.connect(self._on_editor_text_changed)
         out = w.output_panel
         runner.sig_run_started.connect(self._on_runner_started)
-        runner.sig_output_received.connect(self._on_runner_output_received)
+        runner.sig_output_received.connect(out.append_output)
         runner.sig_run_finished.connect(self._on_runner_finished)
         runner.sig_run_failed.connect(out.show_failure)
         runner.sig_checks_finished.connect(self._on_runner_checks_finished)
@@ -329,14 +329,8 @@ class LessonController(QObject):
         self._run_language, self._run_file = language, path
         limit = self._lesson.time_limit if self._lesson else 10.0
         self._window.output_panel.begin_run(f"Running {path.name}")
+        self._window.output_panel.set_path_alias(f"{path.parent}{os.sep}")
         self._runner.run(language, path, path.parent, limit)
-
-    @Slot(str, str)
-    def _on_runner_output_received(self, stream: str, text: str) -> None:
-        # Show the learner's files by name ("main.py", line 2), not by their full path.
-        if self._run_file is not None:
-            text = text.replace(f"{self._run_file.parent}{os.sep}", "")
-        self._window.output_panel.append_output(stream, text)
 
     @Slot()
     def _on_runner_started(self) -> None:

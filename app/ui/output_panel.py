@@ -82,6 +82,7 @@ class OutputPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pending: deque[tuple[str, list[str]]] = deque()
+        self._path_prefix = ""
         self._column = 0  # characters on the output's last line
         self._running = False
         self._title = ""
@@ -160,6 +161,10 @@ class OutputPanel(QWidget):
         self._set_status("Running…")
         self._set_running(True)
         self.input_line.setFocus()
+
+    def set_path_alias(self, prefix: str) -> None:
+        """Show paths starting with `prefix` without it ("main.py", line 2), "" for none."""
+        self._path_prefix = prefix
 
     @Slot(str, str)
     def append_output(self, stream: str, text: str) -> None:
@@ -295,7 +300,9 @@ class OutputPanel(QWidget):
         deadline = time.monotonic() + FLUSH_BUDGET_S
         while self._pending and time.monotonic() < deadline:
             stream, parts = self._pending.popleft()
-            text = "".join(parts)
+            text = "".join(parts)  # chunks joined first, so a path split between two is whole
+            if self._path_prefix:
+                text = text.replace(self._path_prefix, "")
             if len(text) > PAINT_SLICE_CHARS:
                 self._pending.appendleft((stream, [text[PAINT_SLICE_CHARS:]]))
                 text = text[:PAINT_SLICE_CHARS]

@@ -55,6 +55,8 @@ def test_failed_check_and_error_marker(app_parts, qtbot):
         w.sig_run_requested.emit()
     assert w.editor.error_lines() == [2]
     assert "NameError" in w.editor.annotation(2)
+    qtbot.waitUntil(lambda: "NameError" in w.output_panel.output_text())
+    assert 'File "main.py", line 2' in w.output_panel.output_text()  # no folder path
     with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
         w.sig_check_requested.emit()
     results = w.output_panel.results_text()
