@@ -41,31 +41,22 @@ def spawn(
     Raises:
         OSError: the program could not be started.
     """
-    stdin = subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
+    group: dict[str, object]
     if os.name == "posix":
         _become_subreaper()
-        return subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env),
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
-            start_new_session=True,
-        )
-    flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
-        subprocess, "CREATE_NO_WINDOW", 0
-    )
-    return subprocess.Popen(
+        group = {"start_new_session": True}
+    else:  # pragma: no cover - Windows
+        flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        group = {"creationflags": flags | getattr(subprocess, "CREATE_NO_WINDOW", 0)}
+    return subprocess.Popen(  # type: ignore[call-overload]
         list(argv),
         cwd=cwd,
         env=dict(env),
-        stdin=stdin,
+        stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         bufsize=0,
-        creationflags=flags,
+        **group,
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
+from runner_helpers import write_source as _write
 
 from app.runner.checks import PASSED, CheckResult, CheckSpec, run_checks
 from app.runner.process import ToolchainMissingError
@@ -18,14 +18,6 @@ name = input()
 print(f"Hello, {name}!   ")
 print()
 """
-
-
-def _write(folder: Path, name: str, text: str) -> Path:
-    """Write a dedented file into `folder` (created if needed) and return its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

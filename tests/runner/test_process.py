@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import os
-import textwrap
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from runner_helpers import need_toolchain as _need
+from runner_helpers import write_source as _write
 
 from app.runner.process import RunResult, RunSession, ToolchainMissingError, run_program
-from app.runner.toolchains import find_toolchain
 
 pytestmark = pytest.mark.slow
-
-
-def _write(folder: Path, name: str, text: str) -> Path:
-    """Write a dedented source file into `folder` and return its path."""
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def _need(language: str) -> None:
-    """Skip the test when `language` cannot run on this machine."""
-    toolchain = find_toolchain(language)
-    if not toolchain.available:
-        pytest.skip(toolchain.missing_message)
 
 
 def _group_gone(pgid: int) -> bool:
