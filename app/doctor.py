@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import platform
 import sys
-import threading
-import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -36,22 +34,28 @@ def model_in_use(model: str | None) -> ModelSpec:
 def doctor(out: TextIO, model: str | None = None) -> int:
     """Write the report to `out`. Returns 0 when healthy, 1 with the reason otherwise.
 
+    The model is loaded and run only in child processes (the model check), so a native crash
+    in llama.cpp is reported with its signal instead of ending the doctor.
+
     Args:
         out: where to write.
         model: a GGUF file to check instead of the configured model.
     """
-    problems: list[str] = []
     print(f"Python:        {sys.version.split()[0]} ({platform.platform()})", file=out)
-    from app.core.gguf import ModelFileError
+    from app.core.gguf import ModelFileError, inspect_gguf
     from app.core.models import StarterModelMissingError
-    from app.llm.backend import ChatMessage, GenerationError, GenerationParams
+    from app.core.preflight import fallback_chain
     from app.llm.local import (
-        LocalBackend,
+        build_has_amx,
         cpu_features,
+        cpu_reports_amx,
+        device_text,
         gpu_backend_name,
         gpu_offload_supported,
         llama_cpp_version,
     )
+    from app.llm.preflight import Preflight
+    from app.paths import resolve_paths
 
     try:
         version = llama_cpp_version()
@@ -72,49 +76,68 @@ def doctor(out: TextIO, model: str | None = None) -> int:
         file=out,
     )
     print(f"CPU features:  {cpu_features()}", file=out)
+    amx_cpu, amx_build = cpu_reports_amx(), build_has_amx()
+    print(f"AMX:           {_amx_words(amx_cpu, amx_build)}", file=out)
     try:
         spec = model_in_use(model)
     except StarterModelMissingError as exc:
         print(f"Model:         MISSING ({exc})", file=out)
         return 1
-    backend = LocalBackend()
     try:
-        info = backend.load(spec)
+        summary = inspect_gguf(spec.path)
     except ModelFileError as exc:
         print(f"Model:         {spec.display_name}: FAILED ({exc})", file=out)
         return 1
-    print(f"Model:         {info.name}", file=out)
-    print(f"File:          {info.path}", file=out)
-    print(f"Device:        {info.device}", file=out)
-    print(f"Context:       {info.n_ctx} tokens, chat format {info.chat_format}", file=out)
-    print(f"Load time:     {info.load_seconds * 1000:.0f} ms", file=out)
-    started = time.perf_counter()
-    first = None
-    tokens = 0
-    try:
-        for _ in backend.stream_chat(
-            [ChatMessage("user", "Say hello to a new programmer in one sentence.")],
-            GenerationParams(max_tokens=64, temperature=0.0, ignore_eos=True),
-            threading.Event(),
-        ):
-            tokens += 1
-            if first is None:
-                first = time.perf_counter()
-    except GenerationError as exc:
-        problems.append(f"generation failed: {exc}")
-    end = time.perf_counter()
-    backend.unload()
-    if tokens < 2 or first is None:
-        problems.append("the model produced no text")
-    else:
-        rate = (tokens - 1) / max(end - first, 1e-9)
+    meta = summary.metadata
+    arch = str(meta.get("general.architecture", "llama"))
+    n_layers = int(meta.get(f"{arch}.block_count", 0) or 0)  # type: ignore[arg-type]
+    print(f"Model:         {spec.display_name}", file=out)
+    print(f"File:          {spec.path}", file=out)
+    checker = Preflight(resolve_paths().cache_dir)
+    problems: list[str] = []
+    for settings in fallback_chain(gpu, n_layers, amx_cpu and amx_build):
+        outcome = checker.run_probe(spec, settings, tokens=64, prompt_tokens=256)
+        where = settings.describe(n_layers)
+        if not outcome.ok:
+            words = outcome.reason()
+            if outcome.status == "crashed":
+                words = f"llama.cpp {words}"
+            print(f"Check:         with {where}: {words}", file=out)
+            problems.append(f"with {where}, {words}")
+            if outcome.status == "unavailable":
+                break
+            continue
+        facts = outcome.facts
+        print(f"Check:         with {where}: ok", file=out)
+        print(f"Device:        {device_text(gpu, settings, n_layers)}", file=out)
         print(
-            f"Generation:    {tokens} tokens, {rate:.1f} tokens/s, first token after "
-            f"{(first - started) * 1000:.0f} ms",
+            f"Context:       {facts.get('n_ctx')} tokens, chat format {facts.get('chat_format')}",
             file=out,
         )
+        print(f"Load time:     {float(facts.get('load_s', 0.0)) * 1000:.0f} ms", file=out)
+        print(
+            f"Generation:    {outcome.tokens_per_s:.1f} tokens/s, prompt "
+            f"{outcome.prompt_tokens_per_s:.1f} tokens/s",
+            file=out,
+        )
+        if problems:
+            print(f"The app falls back to this setting ({where}).", file=out)
+        break
+    else:
+        problems.append("the model ran with no setting")
     if problems:
         print("Unhealthy: " + "; ".join(problems), file=out)
         return 1
     print("Healthy.", file=out)
     return 0
+
+
+def _amx_words(cpu: bool, build: bool) -> str:
+    """Plain words for the AMX situation (its kernels fault on some CPUs and VMs)."""
+    if not cpu:
+        return "the processor has none"
+    if build:
+        return (
+            "the processor reports it and this build has AMX kernels (checked in the model check)"
+        )
+    return "the processor reports it; this build leaves the AMX kernels out (safe)"

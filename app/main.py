@@ -52,14 +52,16 @@ def build_app(
 
     Args:
         settings: the effective settings.
-        backend: the inference backend (default: llama.cpp in-process).
+        backend: the inference backend (default: llama.cpp in-process, each new model and
+            setting checked in a child process first).
         data_dir: where progress and the learner's files live (default: the user data dir).
         lesson_roots: folders of courses (default: the built-in lessons).
     """
     if backend is None:
         from app.llm.local import LocalBackend
+        from app.llm.preflight import Preflight
 
-        backend = LocalBackend()
+        backend = LocalBackend(preflight=Preflight(resolve_paths().cache_dir))
     service = LlmService(backend)
     window = MainWindow(service)
     params = GenerationParams(

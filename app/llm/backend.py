@@ -13,6 +13,7 @@ from typing import Protocol
 
 from app.core.gguf import ModelFileError
 from app.core.models import ModelSpec
+from app.core.preflight import RunSettings
 
 
 class CancelFlag(threading.Event):
@@ -94,6 +95,9 @@ class ModelInfo:
         chat_format: the chat format in use.
         load_seconds: time to load.
         is_starter: True for the tiny starter model.
+        settings: how llama.cpp runs it (GPU layers, extra CPU buffer types).
+        notice: what the learner should be told about how it runs, e.g. that the model
+            check fell back to a safer setting after a crash; None when nothing happened.
     """
 
     name: str
@@ -106,6 +110,8 @@ class ModelInfo:
     chat_format: str
     load_seconds: float
     is_starter: bool = False
+    settings: RunSettings | None = None
+    notice: str | None = None
 
 
 @dataclass
@@ -130,8 +136,15 @@ class StreamStats:
 class Backend(Protocol):
     """An inference backend: load a model, stream chat replies, count tokens."""
 
-    def load(self, spec: ModelSpec) -> ModelInfo:
-        """Load `spec`, replacing any loaded model. Raises ModelFileError subclasses."""
+    def load(self, spec: ModelSpec, report: Callable[[str], None] | None = None) -> ModelInfo:
+        """Load `spec`, replacing any loaded model. Raises ModelFileError subclasses.
+
+        `report` hears the phase: "checking" (a model check runs first), then "loading".
+        """
+        ...
+
+    def interrupt(self) -> None:
+        """Any thread: end a slow preparation (a model check) at once; the app is quitting."""
         ...
 
     def unload(self) -> None:

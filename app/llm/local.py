@@ -8,10 +8,12 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.gguf import available_memory_bytes, check_memory, inspect_gguf
 from app.core.models import ModelSpec
+from app.core.preflight import RunSettings, fallback_chain
 from app.llm.backend import (
     CancelFlag,
     ChatMessage,
@@ -23,6 +25,8 @@ from app.llm.backend import (
 
 if TYPE_CHECKING:
     import llama_cpp
+
+    from app.llm.preflight import Preflight
 
 
 def gpu_offload_supported() -> bool:
@@ -63,19 +67,78 @@ def gpu_backend_name() -> str | None:
     return None
 
 
-def open_raw_llama(spec: ModelSpec, n_threads: int) -> llama_cpp.Llama:
-    """A bare llama_cpp.Llama with the same settings the app uses (for side-by-side benchmarks)."""
+def cpu_reports_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """True when the processor says it has AMX (Linux; elsewhere, False)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(
+        line.startswith("flags") and "amx_int8" in line.split() for line in text.splitlines()
+    )
+
+
+def build_has_amx() -> bool:
+    """True when this llama.cpp build carries the AMX kernels (its system info says AMX_INT8)."""
     import llama_cpp
 
-    return llama_cpp.Llama(
-        model_path=str(spec.path),
-        n_ctx=spec.n_ctx,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
-        n_gpu_layers=-1 if gpu_offload_supported() else 0,
-        chat_format=spec.chat_format,
-        verbose=False,
-    )
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    return "AMX_INT8 = 1" in info
+
+
+def amx_in_play() -> bool:
+    """True when llama.cpp's AMX kernels would run here: the CPU reports AMX and the build has
+    them. On some CPUs and VMs they fault (a SIGSEGV in ggml_backend_amx_mul_mat)."""
+    return cpu_reports_amx() and build_has_amx()
+
+
+def default_settings(gpu: bool) -> RunSettings:
+    """The settings used without a preflight check: all GPU layers when the build can offload,
+    and the extra buffer types off where the AMX kernels would run (they may fault)."""
+    return RunSettings(gpu_layers=-1 if gpu else 0, extra_bufts=not amx_in_play())
+
+
+_params_lock = threading.Lock()
+
+
+def open_llama(spec: ModelSpec, settings: RunSettings, n_threads: int) -> llama_cpp.Llama:
+    """A llama_cpp.Llama for `spec` with `settings`, as the app, its checks and benchmarks run it.
+
+    llama-cpp-python has no argument for `use_extra_bufts`, a field of llama.cpp's model
+    parameters, so the defaults it starts from are adjusted while the model loads.
+
+    Raises:
+        ValueError, RuntimeError, MemoryError: llama.cpp refused the file or the settings.
+    """
+    import llama_cpp
+    import llama_cpp.llama_cpp as low
+
+    with _params_lock:
+        original = low.llama_model_default_params
+
+        def params() -> object:
+            p = original()
+            p.use_extra_bufts = settings.extra_bufts
+            return p
+
+        low.llama_model_default_params = params
+        try:
+            return llama_cpp.Llama(
+                model_path=str(spec.path),
+                n_ctx=spec.n_ctx,
+                n_gpu_layers=settings.gpu_layers,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                chat_format=spec.chat_format,
+                verbose=False,
+            )
+        finally:
+            low.llama_model_default_params = original
+
+
+def open_raw_llama(spec: ModelSpec, n_threads: int) -> llama_cpp.Llama:
+    """A bare llama_cpp.Llama with the app's default settings (for side-by-side benchmarks)."""
+    return open_llama(spec, default_settings(gpu_offload_supported()), n_threads)
 
 
 def default_threads() -> int:
@@ -93,6 +156,8 @@ class LocalBackend:
         n_threads: CPU threads (default: all cores available to the process).
         memory_probe: returns free memory in bytes (or None); replaceable in tests.
         gpu_supported: whether to offload (default: ask the llama.cpp build).
+        preflight: checks each new (build, model, setting) in a child process first and
+            keeps the crash marker; None loads with the default setting, unchecked.
     """
 
     def __init__(
@@ -100,11 +165,14 @@ class LocalBackend:
         n_threads: int | None = None,
         memory_probe: Callable[[], int | None] = available_memory_bytes,
         gpu_supported: bool | None = None,
+        preflight: Preflight | None = None,
     ) -> None:
         self._n_threads = n_threads or default_threads()
         self._memory_probe = memory_probe
         self._gpu_override = gpu_supported
         self._gpu = False
+        self._preflight = preflight
+        self._marker_record: dict | None = None
         self._abort_flag = ctypes.create_string_buffer(2)  # byte 0: 1 = abort the computation
         self._abort_callback: object = None
         self._llm: llama_cpp.Llama | None = None
@@ -126,9 +194,18 @@ class LocalBackend:
             self._llm.close()
         self._llm = None
         self._info = None
+        self._marker_record = None
 
-    def load(self, spec: ModelSpec) -> ModelInfo:
+    def interrupt(self) -> None:
+        """Any thread: end a model check in progress (the app is quitting)."""
+        if self._preflight is not None:
+            self._preflight.abort()
+
+    def load(self, spec: ModelSpec, report: Callable[[str], None] | None = None) -> ModelInfo:
         """Load `spec`; on any failure the previous model stays unloaded and an error says why.
+
+        With a preflight, the setting is first checked in a child process (`report("checking")`
+        is called before a check runs) and the safest working one is used.
 
         Raises:
             ModelFileError: missing, unreadable, not GGUF, truncated, not enough memory,
@@ -151,40 +228,60 @@ class LocalBackend:
         if not self._gpu:
             check_memory(spec.path, summary.file_size + kv_bytes, self._memory_probe())
         self.unload()
+        amx = amx_in_play()
+        chain = fallback_chain(self._gpu, n_layers, amx)
+        notice = None
+        if self._preflight is None:
+            first = default_settings(self._gpu)
+        else:
+            checked = self._preflight.choose(
+                spec, chain, n_layers, amx, on_checking=lambda: report and report("checking")
+            )
+            if checked.settings is None:
+                raise ModelLoadError(spec.path, _every_setting_failed(spec, checked.tried))
+            first, notice = checked.settings, checked.message
+            inspect_gguf(spec.path)  # the file may have gone while it was checked
+        if report is not None:
+            report("loading")
         started = time.perf_counter()
-        attempts = [-1, max(n_layers // 2, 1), 0] if self._gpu else [0]
+        # A load that llama.cpp refuses (say, GPU memory) is retried with fewer GPU layers.
+        attempts = [first] + [s for s in chain if _fewer_layers(s, first)]
+        settings = first
         last_error: Exception | None = None
-        for n_gpu_layers in attempts:
+        for settings in attempts:
+            self._arm(spec, settings, "load")
             try:
-                self._llm = llama_cpp.Llama(
-                    model_path=str(spec.path),
-                    n_ctx=spec.n_ctx,
-                    n_gpu_layers=n_gpu_layers,
-                    n_threads=self._n_threads,
-                    n_threads_batch=self._n_threads,
-                    chat_format=spec.chat_format,
-                    verbose=False,
-                )
+                self._llm = open_llama(spec, settings, self._n_threads)
                 break
             except (ValueError, RuntimeError, MemoryError) as exc:
                 last_error = exc
+            finally:
+                self._disarm()
         if self._llm is None:
             raise ModelLoadError(
                 spec.path,
                 f"llama.cpp could not load “{spec.path.name}” ({last_error}). The file may be "
                 "damaged or made for a newer llama.cpp; download it again or choose another model.",
             )
+        if self._preflight is not None:
+            self._marker_record = self._preflight.marker_record(spec, settings, "answer")
         self._install_abort_flag(llama_cpp)
-        offloaded = n_layers if n_gpu_layers == -1 else min(n_gpu_layers, n_layers)
-        if not self._gpu:
-            device = "CPU only: this build has no GPU support"
-        elif offloaded == n_layers:
-            device = f"GPU: {offloaded}/{n_layers} layers"
-        elif offloaded > 0:
-            device = f"GPU: {offloaded}/{n_layers} layers (not enough GPU memory for all)"
-        else:
-            device = "CPU: the GPU could not hold the model"
-        self._info = ModelInfo(
+        self._info = self._describe(spec, settings, n_layers, started, notice)
+        return self._info
+
+    def _describe(
+        self,
+        spec: ModelSpec,
+        settings: RunSettings,
+        n_layers: int,
+        started: float,
+        notice: str | None,
+    ) -> ModelInfo:
+        """The ModelInfo of the model just loaded with `settings`."""
+        assert self._llm is not None
+        offloaded = n_layers if settings.gpu_layers == -1 else min(settings.gpu_layers, n_layers)
+        device = device_text(self._gpu, settings, n_layers)
+        return ModelInfo(
             name=spec.display_name,
             path=str(spec.path),
             device=device,
@@ -195,8 +292,18 @@ class LocalBackend:
             chat_format=self._llm.chat_format or "model template",
             load_seconds=time.perf_counter() - started,
             is_starter=spec.is_starter,
+            settings=settings,
+            notice=notice,
         )
-        return self._info
+
+    def _arm(self, spec: ModelSpec, settings: RunSettings, phase: str) -> None:
+        """Write the crash marker: llama.cpp computes in this process from now on."""
+        if self._preflight is not None:
+            self._preflight.marker.arm(self._preflight.marker_record(spec, settings, phase))
+
+    def _disarm(self) -> None:
+        if self._preflight is not None:
+            self._preflight.marker.clear()
 
     def _install_abort_flag(self, llama_cpp: object) -> None:
         """Let Stop interrupt llama.cpp mid-computation (a long prompt), at no cost per step.
@@ -242,6 +349,8 @@ class LocalBackend:
         if isinstance(cancel, CancelFlag) and self._abort_callback is not None:
             cancel.add_hook(self._raise_abort_flag)
         messages = self.fit_to_context(messages, params.max_tokens)
+        if self._preflight is not None and self._marker_record is not None:
+            self._preflight.marker.arm(self._marker_record)
         try:
             stream = llm.create_chat_completion(
                 [{"role": m.role, "content": m.content} for m in messages],
@@ -267,6 +376,7 @@ class LocalBackend:
             ) from exc
         finally:
             self._abort_flag[0] = b"\x00"
+            self._disarm()
 
     def fit_to_context(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[ChatMessage]:
         """Drop the oldest turns (never the system text or the latest message) until the
@@ -291,3 +401,37 @@ class LocalBackend:
         """Tokens `text` takes in the loaded model."""
         llm = self._require()
         return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
+def _every_setting_failed(spec: ModelSpec, tried: list) -> str:
+    """The message when llama.cpp failed with every setting it was checked with."""
+    if tried and tried[-1][1].status == "cancelled":
+        return f"Loading “{spec.path.name}” was cancelled: Code Tutor is closing."
+    parts = "; ".join(f"with {s.describe()}: {o.reason()}" for s, o in tried)
+    return (
+        f"llama.cpp could not run “{spec.path.name}” with any setting ({parts}). Run "
+        "`codetutor doctor` for details, or choose another model."
+    )
+
+
+def device_text(gpu: bool, settings: RunSettings, n_layers: int) -> str:
+    """Where the model runs, for the status bar: "GPU: 31/31 layers", "CPU only: …"."""
+    offloaded = n_layers if settings.gpu_layers == -1 else min(settings.gpu_layers, n_layers)
+    if not gpu:
+        device = "CPU only: this build has no GPU support"
+    elif offloaded == n_layers:
+        device = f"GPU: {offloaded}/{n_layers} layers"
+    elif offloaded > 0:
+        device = f"GPU: {offloaded}/{n_layers} layers (not enough GPU memory for all)"
+    else:
+        device = "CPU: the GPU could not hold the model"
+    return device if settings.extra_bufts else f"{device} · extra CPU kernels off"
+
+
+def _fewer_layers(candidate: RunSettings, than: RunSettings) -> bool:
+    """True when `candidate` is `than` with fewer GPU layers (-1 means all)."""
+    if candidate.extra_bufts != than.extra_bufts or than.gpu_layers == 0:
+        return False
+    return candidate.gpu_layers >= 0 and (
+        than.gpu_layers == -1 or candidate.gpu_layers < than.gpu_layers
+    )

@@ -19,6 +19,7 @@ class LlmState(enum.Enum):
     """What the model is doing; drives buttons and the status bar."""
 
     UNLOADED = "No model"
+    CHECKING = "Checking the model…"
     LOADING = "Loading…"
     READY = "Ready"
     GENERATING = "Answering…"
@@ -53,6 +54,7 @@ class LlmService(QObject):
         self.last_stop_time: float | None = None
         self._thread = QThread()
         self._thread.setObjectName("llm-worker")
+        self._backend = backend
         self._worker = LlmWorker(backend)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
@@ -60,6 +62,7 @@ class LlmService(QObject):
         self._sig_generate_requested.connect(self._worker.generate)
         self._worker.sig_model_loaded.connect(self._on_worker_model_loaded)
         self._worker.sig_model_failed.connect(self._on_worker_model_failed)
+        self._worker.sig_load_phase_changed.connect(self._on_worker_load_phase_changed)
         self._worker.sig_chunk_generated.connect(self.sig_chunk_generated)
         self._worker.sig_generation_finished.connect(self._on_worker_generation_finished)
         self._worker.sig_generation_failed.connect(self._on_worker_generation_failed)
@@ -121,6 +124,7 @@ class LlmService(QObject):
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop generation and end the worker thread. Returns True when it ended in time."""
         self.stop()
+        self._backend.interrupt()  # a model check in a child process ends at once
         self._thread.quit()
         ended = self._thread.wait(timeout_ms)
         if not ended:  # a model load cannot be interrupted: let it finish rather than crash
@@ -134,6 +138,11 @@ class LlmService(QObject):
         self._info = info
         self._set_state(LlmState.READY)
         self.sig_model_loaded.emit(info)
+
+    @Slot(int, str)
+    def _on_worker_load_phase_changed(self, request_id: int, phase: str) -> None:
+        if request_id == self._pending_load and self._info is None:
+            self._set_state(LlmState.CHECKING if phase == "checking" else LlmState.LOADING)
 
     @Slot(int, str, str)
     def _on_worker_model_failed(self, request_id: int, kind: str, message: str) -> None:

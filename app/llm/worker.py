@@ -64,6 +64,9 @@ class LlmWorker(QObject):
 
     sig_model_loaded = Signal(int, object)
     """(request id, ModelInfo): a model is loaded and ready."""
+    sig_load_phase_changed = Signal(int, str)
+    """(request id, phase): "checking" (the model is checked in a child process before it
+    loads) or "loading" (it loads in this process)."""
     sig_model_failed = Signal(int, str, str)
     """(request id, error kind, message): the model could not be loaded."""
     sig_chunk_generated = Signal(int, str)
@@ -86,8 +89,12 @@ class LlmWorker(QObject):
     @Slot(object)
     def load(self, request: LoadRequest) -> None:
         """Load a model; emits sig_model_loaded or sig_model_failed."""
+
+        def report(phase: str) -> None:
+            self.sig_load_phase_changed.emit(request.request_id, phase)
+
         try:
-            info = self._backend.load(request.spec)
+            info = self._backend.load(request.spec, report)
         except ModelFileError as exc:
             self.sig_model_failed.emit(request.request_id, exc.kind, str(exc))
             return

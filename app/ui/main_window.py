@@ -344,6 +344,8 @@ class MainWindow(QMainWindow):
         self.model_label.setText(info.name)
         self.device_label.setText(info.device)
         self.statusBar().showMessage(f"Loaded {info.name} in {info.load_seconds:.1f} s", 4000)
+        if info.notice:
+            self.chat.add_info(info.notice)
 
     @Slot(str, str)
     def _on_service_model_failed(self, _kind: str, message: str) -> None:
