@@ -11,10 +11,21 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 
 .PHONY: run test lint format bench doctor lessons-check clean
 
+# llama.cpp is compiled for this machine's processor (-march=native) but without its AMX
+# kernels: they fault on some Xeons and VMs (llama.cpp issue 20824), and leaving them out
+# kept the weight repacking that makes Q4_0/Q4_K models faster (README, "Performance").
+# Built on its own, with pip's wheel cache off, so no wheel built with other flags is reused.
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CFLAGS ?= -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+endif
+LLAMA_REQ = $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	@echo "Installing Code Tutor; llama-cpp-python compiles llama.cpp the first time (about 4 minutes on 2 cores)..."
+	@echo "Compiling llama.cpp for llama-cpp-python (about 4 minutes on 2 cores)..."
+	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" $(PY) -m pip install --quiet \
+		--no-cache-dir --no-binary llama-cpp-python $(LLAMA_REQ)
 	$(PY) -m pip install -e ".[test]"
 	touch $(STAMP)
 
@@ -33,6 +44,7 @@ test: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
 	$(VENV)/bin/codetutor lessons check
+	@$(PY) -c 'import llama_cpp; print("llama.cpp system info:", llama_cpp.llama_print_system_info().decode().strip())'
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --cov=app --cov-report=term --cov-fail-under=80 -q
 
 lint:

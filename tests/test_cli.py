@@ -73,3 +73,22 @@ def test_doctor_fails_with_the_reason_for_a_bad_model(tmp_path):
     )
     assert out.returncode == 1
     assert "broken.gguf" in out.stdout and "not a GGUF model file" in out.stdout
+
+
+def test_doctor_names_the_signal_when_the_model_crashes(tmp_path):
+    """With every model check dying by SIGSEGV, doctor exits 1 and names the signal."""
+    import os
+
+    from app.llm.probe_child import FAULT_ENV
+
+    env = dict(os.environ, **{FAULT_ENV: "segv"})
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "llama.cpp crashed (SIGSEGV while decoding)" in out.stdout
+    assert "Unhealthy:" in out.stdout and "Traceback" not in out.stderr

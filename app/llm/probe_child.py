@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import ctypes.util
 import faulthandler
 import json
 import os
@@ -30,6 +32,16 @@ PROMPT_TEXT = (
 
 def _phase(name: str) -> None:
     print(f"PHASE {name}", flush=True)
+
+
+def _die_with_parent() -> None:
+    """Linux: be killed when the app dies, so a hung check never outlives it."""
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _fault_for(gpu_layers: int, extra_bufts: bool) -> str | None:
@@ -95,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
     faulthandler.enable()  # a native crash prints the Python stack to stderr, then dies
+    _die_with_parent()
     with contextlib.suppress(ValueError, OSError):  # no core dump of a multi-GB process
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 

@@ -95,13 +95,17 @@ def test_corrupt_or_foreign_cache_is_checked_again_silently(tmp_path, starter_sp
 
 
 def test_check_that_cannot_start_uses_the_safest_setting_and_says_so(tmp_path, starter_spec):
-    """No interpreter for the child: a clear notice, the safest setting, and a working model."""
-    backend = LocalBackend(preflight=Preflight(tmp_path, python=str(tmp_path / "no-python")))
-    info = backend.load(starter_spec)
-    assert info.settings == SAFE
-    assert info.notice and "could not start" in info.notice and "no-python" in info.notice
-    assert _answer(backend)
-    backend.unload()
+    """No interpreter, or one not allowed to run: a clear notice, the safest setting, answers."""
+    not_executable = tmp_path / "python-without-x-bit"
+    not_executable.write_text("#!/bin/sh\n")
+    for python, words in ((tmp_path / "no-python", "No such file"), (not_executable, "denied")):
+        backend = LocalBackend(preflight=Preflight(tmp_path / "cache", python=str(python)))
+        info = backend.load(starter_spec)
+        assert info.settings == SAFE
+        assert info.notice and "could not start" in info.notice and words in info.notice
+        assert python.name in info.notice
+        assert _answer(backend)
+        backend.unload()
 
 
 def test_model_file_gone_between_check_and_load_gets_the_usual_message(tmp_path, starter_spec):
