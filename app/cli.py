@@ -67,11 +67,12 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationName("Code Tutor")
     app.setOrganizationName("codetutor")
     paths = resolve_paths()
-    paths.ensure()
+    folder_problems = paths.ensure()
     cli_settings = {"model.path": args.model} if args.model else {}
     if args.chat_format:
         cli_settings["model.chat_format"] = args.chat_format
     settings = load_settings(paths.site_config_file, paths.user_config_file, cli_settings)
+    settings.problems[:0] = folder_problems
     parts = build_app(settings, data_dir=paths.data_dir)
     parts.window.show()
     if args.file:

@@ -91,9 +91,12 @@ def build_app(
     if data_dir is None:
         data_dir = resolve_paths().data_dir
     runner = RunController(window)
+    store = ProgressStore(data_dir)
+    if store.load_problem:
+        window.chat.add_info(store.load_problem, error=True)
     lessons = LessonController(
         window,
-        ProgressStore(data_dir),
+        store,
         runner,
         settings,
         lesson_roots if lesson_roots is not None else [BUILTIN_LESSONS_DIR],

@@ -45,10 +45,24 @@ class AppPaths:
         """The admin's system-wide settings file."""
         return self.site_config_dir / "settings.toml"
 
-    def ensure(self) -> None:
-        """Create the writable folders if they are missing."""
+    def ensure(self) -> list[str]:
+        """Create the writable folders if they are missing.
+
+        Returns:
+            A sentence for each folder that could not be made (a read-only home, say): the
+            app starts anyway, and saving says what went wrong.
+        """
+        problems = []
         for d in (self.data_dir, self.config_dir, self.cache_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                problems.append(
+                    f"Code Tutor cannot create its folder “{d}” ({exc.strerror or exc}): your "
+                    "work and settings cannot be saved there. Ask for write access, or set "
+                    "CODETUTOR_HOME to a folder you can write."
+                )
+        return problems
 
 
 def resolve_paths(env: dict[str, str] | None = None) -> AppPaths:

@@ -6,60 +6,150 @@ Files are TOML with flat `section.key` tables. The admin file may lock keys:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import stat
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from app.core.atomic import atomic_write_text
 
-DEFAULTS: dict[str, Any] = {
-    "model.path": "",
-    "model.chat_format": "",
-    "model.n_ctx": 4096,
-    "tutor.max_tokens": 512,
-    "tutor.temperature": 0.2,
-    "lessons.last": "",
-    "lessons.extra_dirs": [],
+MAX_FILE_BYTES = 1_000_000  # a settings file is a few lines; more is not a settings file
+MAX_DEPTH = 4  # [section] key = value, plus [locked]; deeper nesting is not ours
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the schema: its default, what it is called, and the values it takes.
+
+    Attributes:
+        key: "section.name".
+        default: the built-in value; its type is the setting's type.
+        label: what the setting is, in words, for messages.
+        minimum: the smallest number allowed (numbers only).
+        maximum: the largest number allowed (numbers only).
+    """
+
+    key: str
+    default: Any
+    label: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` cannot be this setting, or None when it can."""
+        kind = type(self.default)
+        ok_type = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok_type = True
+        if not ok_type:
+            return f"should be a {_type_words(self.default)}, not {value!r}"
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            return f"should be a list of text, not {value!r}"
+        if self.minimum is not None and value < self.minimum:
+            return f"is {value}, below the smallest allowed value, {self.minimum:g}"
+        if self.maximum is not None and value > self.maximum:
+            return f"is {value}, above the largest allowed value, {self.maximum:g}"
+        return None
+
+
+def _type_words(default: Any) -> str:
+    return {bool: "true or false", int: "whole number", float: "number", str: "text"}.get(
+        type(default), "list of text"
+    )
+
+
+SCHEMA: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("model.path", "", "the model file"),
+        Setting("model.chat_format", "", "the chat format"),
+        Setting("model.n_ctx", 4096, "the model's context length", 256, 131_072),
+        Setting("tutor.max_tokens", 512, "the longest reply, in tokens", 1, 8192),
+        Setting("tutor.temperature", 0.2, "the tutor's temperature", 0.0, 2.0),
+        Setting("lessons.last", "", "the last lesson opened"),
+        Setting("lessons.extra_dirs", [], "extra lesson folders"),
+        Setting("locked.keys", [], "the settings the administrator locked"),
+    )
 }
+DEFAULTS: dict[str, Any] = {key: s.default for key, s in SCHEMA.items() if key != "locked.keys"}
 
 
 class SettingsError(Exception):
     """A settings file is broken; `str()` names the file and the problem."""
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 1) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise SettingsError(f"tables are nested more than {MAX_DEPTH} deep")
     flat: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
+            flat.update(_flatten(value, f"{name}.", depth + 1))
         else:
             flat[name] = value
     return flat
 
 
-def read_layer(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str | None:
+    """The file's text, or None when there is no file. Refuses what is not a regular file
+    (a FIFO would block the start for ever) and anything too big."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SettingsError(f"The settings file “{path}” could not be read: {exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise SettingsError(f"The settings file “{path}” is not a regular file.")
+    if st.st_size > MAX_FILE_BYTES:
+        raise SettingsError(f"The settings file “{path}” is too big to be settings.")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # never wait on a swapped-in FIFO
+    try:
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"The settings file “{path}” could not be read: {exc}") from exc
+
+
+def read_layer(path: Path, problems: list[str] | None = None) -> dict[str, Any]:
     """Read one settings file into flat keys; a missing file is an empty layer.
 
+    A key with a wrong type or a value out of range is left out, with a line in `problems`
+    naming it; the other keys stay.
+
     Raises:
-        SettingsError: the file is not valid TOML, or a value has the wrong type.
+        SettingsError: the file as a whole cannot be read (not TOML, nested too deep,
+            not a regular file, too big).
     """
-    if not path.exists():
+    text = _read_text(path)
+    if text is None:
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"The settings file “{path}” could not be read: {exc}") from exc
-    flat = _flatten(data)
+        flat = _flatten(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, RecursionError, SettingsError) as exc:
+        reason = "it is nested too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise SettingsError(f"The settings file “{path}” could not be read: {reason}") from exc
+    layer: dict[str, Any] = {}
     for key, value in flat.items():
-        default = DEFAULTS.get(key)
-        int_for_float = isinstance(default, float) and isinstance(value, int)
-        if default is not None and not isinstance(value, type(default)) and not int_for_float:
-            raise SettingsError(
-                f"In “{path}”, {key} should be a {type(default).__name__}, not {value!r}."
+        setting = SCHEMA.get(key)
+        problem = setting.problem(value) if setting else None
+        if problem is None:
+            layer[key] = float(value) if setting and type(setting.default) is float else value
+        elif problems is not None:
+            problems.append(
+                f"In “{path}”, {key} ({setting.label}) {problem}; "  # type: ignore[union-attr]
+                f"using {setting.default!r} instead."  # type: ignore[union-attr]
             )
-    return flat
+    return layer
 
 
 @dataclass
@@ -71,6 +161,7 @@ class Settings:
     cli: dict[str, Any] = field(default_factory=dict)
     user_file: Path | None = None
     problems: list[str] = field(default_factory=list)
+    user_file_broken: bool = False
 
     @property
     def locked(self) -> set[str]:
@@ -88,43 +179,61 @@ class Settings:
             return self.site[key]
         return DEFAULTS.get(key)
 
-    def set_user(self, key: str, value: Any) -> None:
-        """Change a user setting and write the user file if it changed (locked keys refuse)."""
+    def set_user(self, key: str, value: Any) -> str | None:
+        """Change a user setting and write the user file if it changed.
+
+        A user file that could not be read is first kept aside as
+        `settings.toml.broken-<time>`, so what was in it is not lost.
+
+        Returns:
+            A sentence for the learner when the broken file was kept aside, else None.
+
+        Raises:
+            SettingsError: the key is locked, or the value is not allowed.
+            OSError: the file could not be written.
+        """
         if key in self.locked:
             raise SettingsError(f"{key} is locked by your administrator.")
+        setting = SCHEMA.get(key)
+        problem = setting.problem(value) if setting else None
+        if problem:
+            raise SettingsError(f"{key} ({setting.label}) {problem}.")  # type: ignore[union-attr]
         if self.user.get(key) == value:
-            return
+            return None
         self.user[key] = value
-        if self.user_file is not None:
-            self.user_file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.user_file, dumps(self.user))
+        if self.user_file is None:
+            return None
+        notice = self._keep_broken_file() if self.user_file_broken else None
+        self.user_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.user_file, dumps(self.user))
+        return notice
+
+    def _keep_broken_file(self) -> str | None:
+        """Copy the unreadable user file aside before it is replaced."""
+        assert self.user_file is not None
+        self.user_file_broken = False
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = self.user_file.with_name(f"{self.user_file.name}.broken-{stamp}")
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(self.user_file.stat().st_mode):
+                shutil.copy2(self.user_file, backup)
+                return (
+                    f"Your settings file could not be read, so a new one was written. The old "
+                    f"one is kept as “{backup}”."
+                )
+        return None
 
 
 def dumps(flat: dict[str, Any]) -> str:
-    """Flat keys back to TOML tables (strings, numbers, booleans, lists of strings)."""
-    tables: dict[str, dict[str, Any]] = {}
+    """Flat keys back to TOML tables, written by tomli-w (any text, newlines included)."""
+    nested: dict[str, Any] = {}
     for key, value in sorted(flat.items()):
-        section, _, name = key.rpartition(".")
-        tables.setdefault(section, {})[name] = value
-    lines: list[str] = []
-    for section, values in tables.items():
-        if section:
-            lines.append(f"[{section}]")
-        for name, value in values.items():
-            lines.append(f"{name} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+        *sections, name = key.split(".")
+        table = nested
+        for section in sections:
+            table = table.setdefault(section, {})
+        table[name] = value
+    return tomli_w.dumps(nested)
 
 
 def load_settings(site_file: Path, user_file: Path, cli: dict[str, Any] | None = None) -> Settings:
@@ -132,7 +241,9 @@ def load_settings(site_file: Path, user_file: Path, cli: dict[str, Any] | None =
     settings = Settings(cli=dict(cli or {}), user_file=user_file)
     for attr, path in (("site", site_file), ("user", user_file)):
         try:
-            setattr(settings, attr, read_layer(path))
+            setattr(settings, attr, read_layer(path, settings.problems))
         except SettingsError as exc:
             settings.problems.append(str(exc))
+            if attr == "user":
+                settings.user_file_broken = True
     return settings

@@ -7,7 +7,9 @@ the tensor table, never the weights.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +155,16 @@ def _not_gguf_message(path: Path) -> str:
     )
 
 
+def version_too_new(path: Path) -> bool:
+    """True when the file starts like GGUF but has a version above 3 (a newer format)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head[:4] == GGUF_MAGIC and len(head) == 8 and int.from_bytes(head[4:], "little") > 3
+
+
 def inspect_gguf(path: str | os.PathLike[str]) -> GgufSummary:
     """Read and check a GGUF file's header and tensor table.
 
@@ -166,12 +178,28 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufSummary:
         ModelMissingError, ModelUnreadableError, NotGgufError, TruncatedModelError.
     """
     p = Path(path)
-    if not p.exists():
+    try:
+        mode = p.stat().st_mode
+    except OSError as exc:
+        if p.is_symlink() and exc.errno == errno.ELOOP:
+            raise ModelUnreadableError(
+                p, f"“{p}” is a link that points back to itself. Choose the model file itself."
+            ) from exc
         raise ModelMissingError(
             p, f"The model file “{p}” does not exist. Choose another model or download it again."
-        )
-    if p.is_dir():
+        ) from exc
+    if stat.S_ISDIR(mode):
         raise NotGgufError(p, f"“{p}” is a folder, not a model file. Choose a .gguf file.")
+    if not stat.S_ISREG(mode):  # a FIFO or a device would block the load for ever
+        raise NotGgufError(
+            p, f"“{p}” is not a regular file (a pipe or a device), so it cannot be a model."
+        )
+    if version_too_new(p):
+        raise NotGgufError(
+            p,
+            f"“{p.name}” is a GGUF model made for a newer llama.cpp than this one. Update "
+            "Code Tutor, or download another version of the model.",
+        )
     try:
         fh = p.open("rb")
     except OSError as exc:

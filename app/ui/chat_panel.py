@@ -53,6 +53,7 @@ class ChatPanel(QWidget):
         self.flush_count = 0
 
         self.notice = QLabel(self)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(
             "QLabel { background:#fff8c5; border:1px solid #d4a72c; padding:6px; }"

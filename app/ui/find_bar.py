@@ -20,6 +20,7 @@ class FindBar(QWidget):
         self.field.setClearButtonEnabled(True)
         self.case = QCheckBox("Match case", self)
         self.status = QLabel("", self)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         previous = QPushButton("Previous", self)
         nxt = QPushButton("Next", self)
         close = QPushButton("✕", self)

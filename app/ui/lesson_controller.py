@@ -31,7 +31,8 @@ from app.settings import Settings
 from app.ui.main_window import MainWindow
 from app.ui.run_controller import RunController
 
-AUTOSAVE_DELAY_MS = 1000
+AUTOSAVE_DELAY_MS = 1000  # after a pause in typing...
+AUTOSAVE_MAX_DELAY_MS = 2000  # ...but never later than this after the first unsaved key
 TIME_RECORD_MS = 30_000
 LAST_LESSON_KEY = "lessons.last"
 EXTRA_DIRS_KEY = "lessons.extra_dirs"
@@ -75,6 +76,10 @@ class LessonController(QObject):
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_DELAY_MS)
         self._autosave.timeout.connect(self.save_now)
+        self._autosave_deadline = QTimer(self)  # steady typing never pauses: save anyway
+        self._autosave_deadline.setSingleShot(True)
+        self._autosave_deadline.setInterval(AUTOSAVE_MAX_DELAY_MS)
+        self._autosave_deadline.timeout.connect(self.save_now)
         self._clock = QTimer(self)  # time spent is recorded as it passes, so a crash loses little
         self._clock.setInterval(TIME_RECORD_MS)
         self._clock.timeout.connect(self._account_time)
@@ -162,9 +167,12 @@ class LessonController(QObject):
             self._roots.append(folder)
             extra = [str(p) for p in self._roots[1:]]
             try:
-                self._settings.set_user(EXTRA_DIRS_KEY, extra)
+                notice = self._settings.set_user(EXTRA_DIRS_KEY, extra)
             except Exception as exc:  # noqa: BLE001 - a locked or unwritable setting
                 self._window.statusBar().showMessage(str(exc), 5000)
+            else:
+                if notice:
+                    self._window.chat.add_info(notice, error=True)
         self.reload_courses()
 
     # -- opening --------------------------------------------------------------------------
@@ -198,7 +206,9 @@ class LessonController(QObject):
         )
         w.lesson_browser.update_progress(self._store.all())
         with contextlib.suppress(Exception):  # remembering the lesson is only a convenience
-            self._settings.set_user(LAST_LESSON_KEY, lesson.key)
+            notice = self._settings.set_user(LAST_LESSON_KEY, lesson.key)
+            if notice:
+                w.chat.add_info(notice, error=True)
         self.sig_lesson_opened.emit(lesson)
 
     @Slot()
@@ -234,22 +244,26 @@ class LessonController(QObject):
         w = self._window
         if self._lesson is None or w.path is None or not w.lesson_mode:
             return False
-        return w.path.parent == self._store.workspace_dir(self._lesson)
+        return w.path.is_relative_to(self._store.workspace_dir(self._lesson))
 
     @Slot()
     def _on_editor_text_changed(self) -> None:
         if self._editing_lesson_file():
             self._autosave.start()
+            if not self._autosave_deadline.isActive():
+                self._autosave_deadline.start()
 
     @Slot()
     def save_now(self) -> None:
         """Write the learner's lesson file now (atomic); a free file is left to File ▸ Save."""
         self._autosave.stop()
+        self._autosave_deadline.stop()
         w = self._window
         if not self._editing_lesson_file() or w.path is None or not w.editor.is_modified():
             return
         try:
-            path = self._store.save_file(self._lesson, w.path.name, w.editor.text())
+            name = w.path.relative_to(self._store.workspace_dir(self._lesson)).as_posix()
+            path = self._store.save_file(self._lesson, name, w.editor.text())
         except (OSError, ValueError) as exc:
             w.statusBar().showMessage(f"Could not save your code: {exc}", 8000)
             return

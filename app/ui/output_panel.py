@@ -96,10 +96,13 @@ class OutputPanel(QWidget):
 
         self.tabs = QTabWidget(self)
         self.title_label = QLabel("Run your program to see its output here.", self)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.title_label.setStyleSheet("QLabel { font-weight: bold; }")
         self.status_label = QLabel(self)
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice = QLabel(self)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.hide()
         self.view = QPlainTextEdit(self)
@@ -125,6 +128,7 @@ class OutputPanel(QWidget):
         output_tab = _stack(self, header, self.notice, self.view, input_row)
 
         self.summary_label = QLabel("Press Check to test your program against the lesson.", self)
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         self.summary_label.setWordWrap(True)
         self.results_list = QListWidget(self)
         self.results_list.currentRowChanged.connect(self._on_results_list_current_row_changed)

@@ -36,3 +36,26 @@ def test_memory_check_allows_what_fits(tmp_path):
     """Enough or unknown memory passes the check."""
     check_memory(tmp_path / "m.gguf", 100, 1000)
     check_memory(tmp_path / "m.gguf", 100, None)
+
+
+def test_pipes_loops_and_newer_formats_get_their_own_words(tmp_path):
+    """A FIFO is refused without blocking, a link loop is named, a v99 GGUF is "newer"."""
+    import os
+
+    from app.core.gguf import ModelUnreadableError
+
+    fifo = tmp_path / "pipe.gguf"
+    os.mkfifo(fifo)
+    with pytest.raises(NotGgufError) as excinfo:
+        inspect_gguf(fifo)
+    assert "not a regular file" in str(excinfo.value)
+    loop = tmp_path / "loop.gguf"
+    loop.symlink_to(loop)
+    with pytest.raises(ModelUnreadableError) as excinfo:
+        inspect_gguf(loop)
+    assert "points back to itself" in str(excinfo.value)
+    newer = tmp_path / "future.gguf"
+    newer.write_bytes(b"GGUF" + (99).to_bytes(4, "little") + b"\0" * 32)
+    with pytest.raises(NotGgufError) as excinfo:
+        inspect_gguf(newer)
+    assert "newer llama.cpp" in str(excinfo.value)

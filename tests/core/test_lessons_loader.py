@@ -275,6 +275,20 @@ def test_symlinks_pointing_outside_are_refused(make_lesson, tmp_path):
     assert any("test file 'checks/test_main.py' points outside" in m for m in messages), messages
 
 
+def test_lesson_folder_linked_from_outside_the_course_is_refused(make_lesson, tmp_path):
+    """A lesson folder that is a symlink to a folder outside its course is broken, with a line."""
+    from app.core.lessons.loader import load_course
+
+    outside = make_lesson(course="elsewhere", lesson="real")
+    course = make_lesson(course="py", lesson="01-hello").parent
+    os.symlink(outside, course / "02-linked")
+    lessons = {lesson.id: lesson for lesson in load_course(course).lessons}
+    assert isinstance(lessons["01-hello"], Lesson)
+    messages = [e.message for e in broken(course / "02-linked").errors]
+    assert any("link to a folder outside the course" in m for m in messages), messages
+    assert not isinstance(lessons["02-linked"], Lesson)
+
+
 def test_symlink_inside_the_lesson_is_fine(make_lesson):
     """A symlink to another file of the same lesson is allowed."""
     path = make_lesson(files={"checks/test_main.py": None})

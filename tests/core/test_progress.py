@@ -60,8 +60,23 @@ def test_corrupt_progress_is_moved_aside(tmp_path, content):
     (aside,) = tmp_path.glob("progress.json.corrupt-*")
     assert aside.read_bytes() == content.encode("utf-8", "surrogateescape")
     assert not path.exists()
+    assert store.load_problem and aside.name in store.load_problem  # the learner is told
     store.record_hint("py/01")
     assert json.loads(path.read_text())["lessons"]["py/01"]["hints_used"] == 1
+
+
+def test_fifo_progress_file_does_not_block_the_start(tmp_path):
+    """A FIFO named progress.json is moved aside at once and the learner told."""
+    import os
+    import threading
+
+    os.mkfifo(tmp_path / "progress.json")
+    stores = []
+    thread = threading.Thread(target=lambda: stores.append(ProgressStore(tmp_path)), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert stores, "ProgressStore blocked on a FIFO"
+    assert "not a regular file" in (stores[0].load_problem or "")
 
 
 def test_bad_fields_fall_back_to_defaults(tmp_path):

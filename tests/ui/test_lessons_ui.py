@@ -212,3 +212,75 @@ def test_first_start_opens_the_first_lesson(app_parts):
     assert app_parts.lessons.restore_last_lesson()
     assert app_parts.window.lesson_browser.current_key() == FIRST
     assert app_parts.window.editor.text() == STARTER
+
+
+def test_main_file_in_a_sub_folder_is_saved_and_checked(qtbot, tmp_path):
+    """A lesson whose main is "src/main.py" autosaves, saves on switch, and Check sees the edit."""
+    course = tmp_path / "course"
+    lesson = _tiny_lesson(course, "nested", "Nested")
+    toml = (lesson / "lesson.toml").read_text().replace('main = "main.py"', 'main = "src/main.py"')
+    (lesson / "lesson.toml").write_text(toml)
+    for part in ("starter", "solution"):
+        (lesson / part / "src").mkdir()
+        (lesson / part / "main.py").rename(lesson / part / "src" / "main.py")
+    _tiny_lesson(course, "other", "Other")
+    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[tmp_path])
+    qtbot.addWidget(parts.window)
+    w = parts.window
+    assert w.lesson_browser.select("course/nested")
+    saved = parts.lessons.store.workspace_dir(w.lesson_browser.lesson("course/nested"))
+    saved = saved / "src" / "main.py"
+    w.editor.insert_at_cursor("print('hi')\n")
+    with qtbot.waitSignal(parts.lessons.sig_autosaved, timeout=5000) as autosaved:
+        pass
+    assert autosaved.args == [str(saved)] and saved.read_text() == "print('hi')\n"
+    w.editor.insert_at_cursor("# more\n")
+    assert w.lesson_browser.select("course/other")  # switching saves at once
+    assert saved.read_text() == "print('hi')\n# more\n"
+    assert w.lesson_browser.select("course/nested")
+    with qtbot.waitSignal(parts.lessons.sig_lesson_done, timeout=30_000):
+        w.sig_check_requested.emit()
+    assert "passed" in w.output_panel.results_text(), w.output_panel.results_text()
+    assert parts.lessons.store.get("course/nested").done
+    parts.lessons.shutdown()
+    parts.service.shutdown()
+
+
+def test_steady_typing_is_saved_within_two_seconds_of_the_first_key(app_parts, qtbot):
+    """Typing a key every 200 ms without a pause still autosaves while the typing goes on."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.editor.gotoPos(0)
+    typed: list[str] = []
+    saves: list[int] = []
+    app_parts.lessons.sig_autosaved.connect(lambda _path: saves.append(len(typed)))
+    keys = QTimer()
+    keys.setInterval(200)
+    keys.timeout.connect(lambda: (QTest.keyClicks(w.editor, "x"), typed.append("x")))
+    keys.start()
+    qtbot.waitUntil(lambda: len(typed) >= 25, timeout=60_000)
+    keys.stop()
+    assert saves and saves[0] < 25  # saved before the learner paused
+    workspace = app_parts.lessons.store.workspace_dir(w.lesson_browser.lesson(FIRST))
+    assert (workspace / "main.py").read_text().startswith("x" * saves[0])
+
+
+def test_html_in_a_lesson_title_is_shown_as_plain_text(qtbot, tmp_path):
+    """A course's HTML in a lesson title is shown literally, never rendered as rich text."""
+    from PySide6.QtCore import Qt
+
+    course = tmp_path / "course"
+    fake = "<b style='font-size:72px;color:red'>FAKE SYSTEM WARNING</b><img src='/etc/x.png'>"
+    _tiny_lesson(course, "html", fake)
+    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[tmp_path])
+    qtbot.addWidget(parts.window)
+    w = parts.window
+    assert w.lesson_browser.select("course/html")
+    assert w.lesson_panel.title.textFormat() is Qt.TextFormat.PlainText
+    assert w.lesson_panel.title.text() == fake
+    labels = [w.model_label, w.device_label, w.lesson_panel.status, w.output_panel.notice]
+    assert all(label.textFormat() is Qt.TextFormat.PlainText for label in labels)
+    parts.service.shutdown()

@@ -79,6 +79,11 @@ def _load_lesson(path: Path, course_id: str, course_language: str | None) -> Les
     if not path.is_dir():
         error = LessonError(path, None, "the lesson folder does not exist")
         return BrokenLesson(path.name, course_id, path, path.name, (error,))
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        error = LessonError(
+            path, None, "the lesson folder is a link to a folder outside the course; refused"
+        )
+        return BrokenLesson(path.name, course_id, path, path.name, (error,))
     r, data, errors = read_toml(toml_path, path)
     if r is None:
         return BrokenLesson(path.name, course_id, path, path.name, tuple(errors))

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import shutil
+import stat
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -103,12 +104,15 @@ class ProgressStore:
     Attributes:
         data_dir: the user data folder.
         last_error: why the last save of progress.json failed, or None.
+        load_problem: what the learner should be told about progress.json at start (it was
+            corrupt and kept aside), or None.
     """
 
     def __init__(self, data_dir: Path) -> None:
         """Open (or start) the store in `data_dir`; never raises on a bad progress.json."""
         self.data_dir = Path(data_dir)
         self.last_error: str | None = None
+        self.load_problem: str | None = None
         self._entries: dict[str, LessonProgress] = {}
         self._load()
 
@@ -127,6 +131,9 @@ class ProgressStore:
     def _load(self) -> None:
         path = self.progress_file
         try:
+            if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the start for ever
+                self._set_aside("is not a regular file")
+                return
             raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return
@@ -153,8 +160,16 @@ class ProgressStore:
         try:
             os.replace(self.progress_file, target)
             log.warning("%s %s; moved to %s, starting afresh", self.progress_file, why, target)
+            self.load_problem = (
+                f"Your progress file {why}, so Code Tutor starts your progress afresh. The old "
+                f"file is kept as “{target}”; your code is not affected."
+            )
         except OSError as exc:
             log.warning("%s %s and cannot be moved aside: %s", self.progress_file, why, exc)
+            self.load_problem = (
+                f"Your progress file {why} and cannot be moved aside ({exc.strerror or exc}); "
+                "progress starts afresh and may not be saved. Your code is not affected."
+            )
         self._entries = {}
 
     def _save(self) -> None:
