@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 LANGUAGE_BY_EXTENSION: dict[str, str] = {
@@ -87,3 +88,18 @@ def read_source_file(path: str | Path, max_bytes: int = MAX_EDITOR_BYTES) -> str
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def save_problem_words(exc: Exception, path: Path) -> str:
+    """The banner's sentence for a failed save: the disk is full, the folder is read-only…"""
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full. Free some space"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = f"the folder “{path.parent}” is read-only. Ask for write access"
+    else:
+        why = f"{getattr(exc, 'strerror', None) or exc}. Try again"
+    return (
+        f"Your code is not being saved: {why}, or use File ▸ Save As… (Ctrl+Shift+S) to save "
+        "it elsewhere. Your changes are kept in the editor meanwhile."
+    )

@@ -10,12 +10,18 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.core.filetypes import LANGUAGE_NAMES, language_for_path
+from app.core.filetypes import (
+    LANGUAGE_NAMES,
+    UnsuitableFileError,
+    language_for_path,
+    read_source_file,
+    save_problem_words,
+)
 from app.core.lessons import BrokenLesson, Lesson, load_courses
 from app.core.lessons.progress import ProgressStore
 from app.core.lessons.templates import (
@@ -31,6 +37,9 @@ from app.settings import Settings
 from app.ui.main_window import MainWindow
 from app.ui.run_controller import RunController
 
+_LAST_SAVED = (
+    "Your latest changes could not be saved, so this uses the last saved version of {name}."
+)
 AUTOSAVE_DELAY_MS = 1000  # after a pause in typing...
 AUTOSAVE_MAX_DELAY_MS = 2000  # ...but never later than this after the first unsaved key
 TIME_RECORD_MS = 30_000
@@ -69,6 +78,8 @@ class LessonController(QObject):
         self._checking: Lesson | None = None
         self._opened_at = time.monotonic()
         self._last_error = ""
+        self._save_problem = ""  # why the lesson file could not be saved, while it cannot
+        self._unsaved_run = False
         self._run_language = "python"
         self._run_file: Path | None = None
         self._templates = load_default_templates()
@@ -179,7 +190,9 @@ class LessonController(QObject):
     @Slot(object)
     def open_lesson(self, lesson: Lesson | BrokenLesson) -> None:
         """Show `lesson` and load the learner's code for it (not the starter, once edited)."""
-        self.save_now()
+        if self._lesson is not None and not self._save_or_ask("switch lessons"):
+            self._window.lesson_browser.select(self._lesson.key, emit=False)
+            return
         self._account_time()
         self._runner.stop()
         w = self._window
@@ -195,9 +208,18 @@ class LessonController(QObject):
         except OSError as exc:
             QMessageBox.warning(w, "Cannot open lesson", f"Could not prepare your files: {exc}")
             return
+        workspace = self._readable_workspace(lesson, workspace)
+        if workspace is None:  # the learner kept an unreadable file: leave the lesson
+            if self._lesson is not None:
+                self._lesson = None
+                w.new_file()
+            w.lesson_panel.show_nothing()
+            w.lesson_browser.clear_selection()
+            return
         self._lesson = lesson
         self._last_error = ""
         progress = self._store.mark_opened(lesson.key)
+        self._report_progress()
         w.load_lesson_file(workspace / lesson.main, lesson.language)
         w.lesson_panel.show_lesson(lesson, progress.hints_used, progress.done)
         w.output_panel.clear()
@@ -211,11 +233,33 @@ class LessonController(QObject):
                 w.chat.add_info(notice, error=True)
         self.sig_lesson_opened.emit(lesson)
 
+    def _readable_workspace(self, lesson: Lesson, workspace: Path) -> Path | None:
+        """The workspace, once its main file can be shown: a file that became binary or too
+        big (a program can overwrite its own main.py) is offered a reset to the starter."""
+        try:
+            read_source_file(workspace / lesson.main)
+        except UnsuitableFileError as exc:
+            answer = QMessageBox.question(
+                self._window,
+                "Cannot open your code",
+                f"{exc}\n\nReset “{lesson.title}” to its starter code? The file is kept in a "
+                "backup folder, so nothing is lost.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+            try:
+                return self._store.reset_to_starter(lesson)
+            except OSError as err:
+                QMessageBox.warning(self._window, "Cannot reset", f"Could not reset: {err}")
+                return None
+        return workspace
+
     @Slot()
     def _account_time(self) -> None:
         now = time.monotonic()
         if self._lesson is not None:
             self._store.add_time(self._lesson.key, now - self._opened_at)
+            self._report_progress()
         self._opened_at = now
 
     @Slot()
@@ -254,21 +298,50 @@ class LessonController(QObject):
                 self._autosave_deadline.start()
 
     @Slot()
-    def save_now(self) -> None:
-        """Write the learner's lesson file now (atomic); a free file is left to File ▸ Save."""
+    def save_now(self) -> bool:
+        """Write the learner's lesson file now (atomic); a free file is left to File ▸ Save.
+
+        Returns:
+            False when the lesson file has changes that could not be written (the window
+            then shows a lasting banner saying why, and the edits stay in the editor).
+        """
         self._autosave.stop()
         self._autosave_deadline.stop()
         w = self._window
         if not self._editing_lesson_file() or w.path is None or not w.editor.is_modified():
-            return
+            return True
         try:
             name = w.path.relative_to(self._store.workspace_dir(self._lesson)).as_posix()
             path = self._store.save_file(self._lesson, name, w.editor.text())
         except (OSError, ValueError) as exc:
-            w.statusBar().showMessage(f"Could not save your code: {exc}", 8000)
-            return
+            self._save_problem = save_problem_words(exc, w.path)
+            w.show_save_problem(self._save_problem)
+            return False
+        self._save_problem = ""
+        w.show_save_problem("")
         w.editor.mark_saved()
         self.sig_autosaved.emit(str(path))
+        return True
+
+    def _save_or_ask(self, what: str) -> bool:
+        """Save; when that fails, ask whether to `what` anyway (losing the edits). True: go on."""
+        if self.save_now():
+            return True
+        answer = QMessageBox.question(
+            self._window,
+            "Your code is not saved",
+            f"{self._save_problem}\n\n{what.capitalize()} anyway? Your latest changes would be "
+            "lost. Choose No to stay and use File ▸ Save As… first.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _report_progress(self) -> None:
+        """Say (lastingly) when progress.json could not be written."""
+        error = self._store.last_error
+        self._window.show_save_problem(
+            self._save_problem
+            or (f"Your progress is not being saved: {error}. Your code is." if error else "")
+        )
 
     @Slot()
     def reset_to_starter(self) -> None:
@@ -311,6 +384,7 @@ class LessonController(QObject):
             self._window.statusBar().showMessage("That was the last hint. Ask the tutor!", 5000)
             return
         self._store.record_hint(lesson.key)
+        self._report_progress()
         self._window.lesson_panel.add_hint(used + 1, len(lesson.hints), lesson.hints[used])
 
     # -- running --------------------------------------------------------------------------
@@ -318,7 +392,7 @@ class LessonController(QObject):
         """Save and return (language, file) of what Run would run, or None if unsaved."""
         w = self._window
         if self._editing_lesson_file() and self._lesson is not None and w.path is not None:
-            self.save_now()
+            self._unsaved_run = not self.save_now()
             return self._lesson.language, w.path
         if (w.path is None or w.editor.is_modified()) and not w.save():
             return None
@@ -343,6 +417,8 @@ class LessonController(QObject):
         self._run_language, self._run_file = language, path
         limit = self._lesson.time_limit if self._lesson else 10.0
         self._window.output_panel.begin_run(f"Running {path.name}")
+        if self._unsaved_run:
+            self._window.output_panel.show_warning(_LAST_SAVED.format(name=path.name))
         self._window.output_panel.set_path_alias(f"{path.parent}{os.sep}")
         self._runner.run(language, path, path.parent, limit)
 
@@ -368,7 +444,7 @@ class LessonController(QObject):
         if lesson is None:
             self._window.statusBar().showMessage("Open a lesson to check your code.", 4000)
             return
-        self.save_now()
+        saved = self.save_now()
         specs = specs_from_lesson(lesson.checks)
         workspace = self._store.workspace_dir(lesson)
         if self._runner.run_checks(
@@ -376,6 +452,9 @@ class LessonController(QObject):
         ):
             self._checking = lesson
             self._window.output_panel.show_checks_running(len(specs))
+            if not saved:
+                name = PurePosixPath(lesson.main).name
+                self._window.output_panel.show_warning(_LAST_SAVED.format(name=name))
         else:
             self._window.statusBar().showMessage("Checks are still running…", 3000)
 
@@ -387,6 +466,7 @@ class LessonController(QObject):
             return
         passed = bool(results) and all(r.passed for r in results)
         self._store.record_attempt(lesson.key, passed)
+        self._report_progress()
         failed = [r for r in results if not r.passed]
         self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
         if passed:

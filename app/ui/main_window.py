@@ -88,6 +88,15 @@ class MainWindow(QMainWindow):
         editor_layout = QVBoxLayout(editor_box)
         editor_layout.setContentsMargins(0, 0, 0, 0)
         editor_layout.setSpacing(0)
+        self.save_banner = QLabel(self)  # lasting: shown while the learner's code is not saved
+        self.save_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.save_banner.setWordWrap(True)
+        self.save_banner.setStyleSheet(
+            "QLabel { background: #ffebe9; color: #82071e; border: 1px solid #ff8182;"
+            " padding: 6px; font-weight: bold; }"
+        )
+        self.save_banner.hide()
+        editor_layout.addWidget(self.save_banner)
         editor_layout.addWidget(self.editor, 1)
         editor_layout.addWidget(self.find_bar)
         centre = QSplitter(Qt.Orientation.Vertical, self)
@@ -299,7 +308,20 @@ class MainWindow(QMainWindow):
         """Offer to save unsaved changes. False when the learner cancels."""
         if self.lesson_mode:
             self.sig_lesson_save_requested.emit()
-            return True
+            if not self.editor.is_modified():
+                return True
+            answer = QMessageBox.question(  # the lesson file could not be written
+                self,
+                "Your code is not saved",
+                f"{self.save_banner.text()}\n\nClose anyway? Your latest changes would be lost. "
+                "Choose Save to put them in another file first.",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Save:
+                return self.save_as_dialog()
+            return answer == QMessageBox.StandardButton.Discard
         if not self.editor.is_modified():
             return True
         answer = QMessageBox.question(
@@ -325,6 +347,11 @@ class MainWindow(QMainWindow):
             self.sig_model_file_requested.emit(name)
 
     # -- status ---------------------------------------------------------------------------
+    def show_save_problem(self, text: str) -> None:
+        """Show a lasting banner above the editor saying why work is not saved ("" hides it)."""
+        self.save_banner.setText(text)
+        self.save_banner.setVisible(bool(text))
+
     def _warn(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
 

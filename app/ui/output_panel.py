@@ -373,6 +373,10 @@ class OutputPanel(QWidget):
         self.status_label.setText(text)
         self.status_label.setStyleSheet(f"QLabel {{ color: {_FAILED_COLOUR}; }}" if error else "")
 
+    def show_warning(self, message: str) -> None:
+        """Show `message` above the output (e.g. that the last saved version runs)."""
+        self._show_notice(message, failure=False)
+
     def _show_notice(self, message: str, failure: bool) -> None:
         """Show `message` prominently above the output."""
         self.notice.setText(message)
