@@ -88,11 +88,25 @@ def run_gui(args: argparse.Namespace) -> int:
         QTimer.singleShot(0, report_idle)
     else:
         QTimer.singleShot(0, lambda: start_default_model(parts))
+    parts.service.abandon_on_shutdown = True  # Quit never waits on a worker stuck in C
+    code = 1
     try:
         code = app.exec()
     finally:
-        parts.service.shutdown()  # also on an error: never leave the worker thread running
+        finish_gui(parts, code)  # also on an error: never leave the worker thread running
     return code
+
+
+def finish_gui(parts: object, code: int, timeout_ms: int = 500) -> None:
+    """End the worker thread; if it is stuck in C (a model load), end the process at once.
+
+    The learner's code is already saved by then (the window saves when it closes). Python's
+    normal exit would wait for, or abort on, the running thread.
+    """
+    if not parts.service.shutdown(timeout_ms=timeout_ms):  # type: ignore[attr-defined]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def run_doctor(args: argparse.Namespace) -> int:

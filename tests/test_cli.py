@@ -92,3 +92,59 @@ def test_doctor_names_the_signal_when_the_model_crashes(tmp_path):
     assert out.returncode == 1, out.stdout + out.stderr
     assert "llama.cpp crashed (SIGSEGV while decoding)" in out.stdout
     assert "Unhealthy:" in out.stdout and "Traceback" not in out.stderr
+
+
+QUIT_CHILD = r"""
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from app.cli import finish_gui
+from app.core.models import starter_model_spec
+from app.main import build_app
+from app.settings import Settings
+from fakes.backends import StuckBackend
+
+app = QApplication([])
+backend = StuckBackend()
+parts = build_app(Settings(), backend=backend)
+parts.service.abandon_on_shutdown = True  # as run_gui sets it
+parts.window.show()
+parts.service.load_model(starter_model_spec())
+
+def close():
+    backend.loading.wait(10)
+    print("CLOSING", time.monotonic(), flush=True)
+    parts.window.close()
+
+QTimer.singleShot(200, close)
+code = app.exec()
+finish_gui(parts, code)
+print("NOT REACHED: the process should have ended", flush=True)
+"""
+
+
+def test_quit_ends_within_two_seconds_while_the_worker_is_stuck_in_a_load(tmp_path):
+    """Closing the window while a model load never returns ends the process within 2 s."""
+    import os
+    import time
+    from pathlib import Path
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CODETUTOR_HOME=str(tmp_path))
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    child = subprocess.Popen(
+        [sys.executable, "-c", QUIT_CHILD], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().split()
+        assert line and line[0] == "CLOSING", line
+        closing = float(line[1])
+        rest = child.stdout.read()
+        child.wait(timeout=30)
+        ended = time.monotonic()
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert "NOT REACHED" not in rest
+    assert ended - closing < 2.0
+    assert child.returncode == 0

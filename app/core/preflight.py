@@ -85,6 +85,7 @@ class ProbeOutcome:
             limit); "error" (llama.cpp refused, e.g. not enough GPU memory); "unavailable"
             (the check itself could not run: no interpreter, no permission).
         detail: the signal's name ("SIGSEGV"), the time limit, or the error's text.
+        phase: where the check was: "load", "decode" or "template" (the file's chat template).
         tokens_per_s: decode speed measured in the check.
         prompt_tokens_per_s: prompt evaluation speed measured in the check.
         facts: what the child reported of the loaded model (layers, context, load time).
@@ -92,6 +93,7 @@ class ProbeOutcome:
 
     status: str
     detail: str = ""
+    phase: str = ""
     tokens_per_s: float = 0.0
     prompt_tokens_per_s: float = 0.0
     facts: dict[str, Any] = field(default_factory=dict)
@@ -121,6 +123,7 @@ class ProbeOutcome:
         return cls(
             status=str(record["status"]),
             detail=str(record.get("detail", "")),
+            phase=str(record.get("phase", "")),
             tokens_per_s=float(record.get("tokens_per_s", 0.0)),
             prompt_tokens_per_s=float(record.get("prompt_tokens_per_s", 0.0)),
             facts=dict(record.get("facts") or {}),

@@ -405,6 +405,12 @@ class LocalBackend:
 
 def _every_setting_failed(spec: ModelSpec, tried: list) -> str:
     """The message when llama.cpp failed with every setting it was checked with."""
+    if tried and tried[-1][1].phase == "template":
+        return (
+            f"The chat template inside “{spec.path.name}” {tried[-1][1].reason()}: the file "
+            "may be damaged or made to hang. Choose another model, or give its chat format "
+            "(for example `codetutor --chat-format llama-2`)."
+        )
     if tried and tried[-1][1].status == "cancelled":
         return f"Loading “{spec.path.name}” was cancelled: Code Tutor is closing."
     parts = "; ".join(f"with {s.describe()}: {o.reason()}" for s, o in tried)

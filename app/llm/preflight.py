@@ -34,6 +34,12 @@ from app.core.preflight import (
 )
 
 CACHE_FILE = "model-checks.json"
+PHASE_WORDS = {
+    "start": "starting",
+    "load": "loading the model",
+    "decode": "decoding",
+    "template": "rendering the model's chat template",
+}
 MARKER_FILE = "inference-running.json"
 
 
@@ -130,7 +136,7 @@ class Preflight:
         """What the crash marker says while `spec` computes with `settings`."""
         return {
             "build": self._build,
-            "model": file_identity(spec.path),
+            "model": _model_id(spec),
             "model_name": spec.display_name,
             "n_ctx": spec.n_ctx,
             "settings": settings.key,
@@ -191,25 +197,27 @@ class Preflight:
         except OSError as exc:
             return ProbeOutcome("unavailable", f"{exc.strerror or exc}: {self._python}")
         proc = self._proc
+        hung = False
         try:
             out, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
+            hung = True
             proc.kill()
-            proc.communicate()
-            return ProbeOutcome("hung", f"{limit:.0f} s")
+            out, err = proc.communicate()
         finally:
             self._proc = None
         if self._aborted.is_set():
             return ProbeOutcome("cancelled", "the app is quitting")
         lines = out.splitlines()
         phases = [line[6:] for line in lines if line.startswith("PHASE ")]
-        where = (
-            {"load": "loading the model", "decode": "decoding"}.get(phases[-1], phases[-1])
-            if phases
-            else "starting"
-        )
+        phase = phases[-1] if phases else "start"
+        where = PHASE_WORDS.get(phase, phase)
+        if hung:
+            return ProbeOutcome("hung", f"{limit:.0f} s ({where})", phase=phase)
         if proc.returncode < 0:
-            return ProbeOutcome("crashed", f"{signal_name(proc.returncode)} while {where}")
+            return ProbeOutcome(
+                "crashed", f"{signal_name(proc.returncode)} while {where}", phase=phase
+            )
         try:
             report = json.loads(next(line for line in reversed(lines) if line.startswith("{")))
         except (StopIteration, ValueError):
@@ -218,7 +226,8 @@ class Preflight:
                 "error", f"the check stopped with exit code {proc.returncode}: {tail}"
             )
         if not report.get("ok"):
-            return ProbeOutcome("error", str(report.get("error", "unknown error")))
+            error = str(report.get("error", "unknown error"))
+            return ProbeOutcome("error", error, phase=str(report.get("phase", phase)))
         return ProbeOutcome(
             "ok",
             tokens_per_s=float(report.get("tokens_per_s", 0.0)),
@@ -239,7 +248,7 @@ class Preflight:
         A crash of the app itself during inference (the marker an earlier run left) counts as
         a failure of the setting it ran with.
         """
-        model = file_identity(spec.path)
+        model = _model_id(spec)
         keys = {s: cache_key(self._build, model, spec.n_ctx, s) for s in chain}
         notes: list[str] = []
         record = None if self._marker_read else self.marker.take()  # left by a crashed run
@@ -273,6 +282,8 @@ class Preflight:
                 if outcome.status != "error":  # errors (e.g. GPU memory) may pass next time
                     self.cache.put(keys[settings], outcome)
             result.tried.append((settings, outcome))
+            if outcome.phase == "template" and not outcome.ok:
+                break  # the file's chat template is at fault: no setting changes that
             if outcome.ok:
                 result.settings, result.outcome = settings, outcome
                 break
@@ -309,3 +320,9 @@ class Preflight:
         )
         result.message = " ".join(notes)
         return result
+
+
+def _model_id(spec: ModelSpec) -> str:
+    """The model part of a cache key: the file, and the chat format asked for (a template
+    that hangs is the file's; another chat format avoids it)."""
+    return f"{file_identity(spec.path)}|{spec.chat_format or ''}"

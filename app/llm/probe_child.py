@@ -137,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError) as exc:
         print(json.dumps({"ok": False, "error": str(exc) or type(exc).__name__}), flush=True)
         return 3
+    _phase("template")  # the file's own chat template may loop or fail: find out here
+    try:
+        llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=1)
+    except Exception as exc:  # noqa: BLE001 - a Jinja error of any kind is the file's fault
+        words = f"the model's chat template fails: {exc}"
+        print(json.dumps({"ok": False, "error": words, "phase": "template"}), flush=True)
+        return 3
     import llama_cpp
 
     facts = {

@@ -52,6 +52,7 @@ class LlmService(QObject):
         self._current: ChatRequest | None = None
         self._pending_load: int | None = None
         self.last_stop_time: float | None = None
+        self.abandon_on_shutdown = False
         self._thread = QThread()
         self._thread.setObjectName("llm-worker")
         self._backend = backend
@@ -122,12 +123,17 @@ class LlmService(QObject):
             self._current.cancel.set()
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
-        """Stop generation and end the worker thread. Returns True when it ended in time."""
+        """Stop generation and end the worker thread. Returns True when it ended in time.
+
+        A worker stuck in C (a model load cannot be interrupted) is waited for up to a minute,
+        unless `abandon_on_shutdown` is set: then it is left behind after `timeout_ms` and the
+        caller ends the process (`app.cli.finish_gui`), so quitting never hangs.
+        """
         self.stop()
         self._backend.interrupt()  # a model check in a child process ends at once
         self._thread.quit()
         ended = self._thread.wait(timeout_ms)
-        if not ended:  # a model load cannot be interrupted: let it finish rather than crash
+        if not ended and not self.abandon_on_shutdown:
             ended = self._thread.wait(60_000)
         return ended
 

@@ -411,5 +411,5 @@ class MainWindow(QMainWindow):
             return
         self.sig_closing.emit()
         self.hide()  # a model still loading cannot be interrupted: let it finish out of sight
-        self._service.shutdown()
+        self._service.shutdown(timeout_ms=1000)
         event.accept()

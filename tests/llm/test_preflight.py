@@ -12,7 +12,7 @@ import pytest
 from app.core.gguf import ModelMissingError
 from app.core.models import spec_for_file
 from app.core.preflight import RunSettings
-from app.llm.backend import ChatMessage, GenerationParams
+from app.llm.backend import ChatMessage, GenerationParams, ModelLoadError
 from app.llm.local import LocalBackend
 from app.llm.preflight import CACHE_FILE, Preflight
 from app.llm.probe_child import FAULT_ENV
@@ -140,3 +140,33 @@ def test_quitting_during_a_check_ends_it_at_once(qtbot, tmp_path, starter_spec):
     assert service.shutdown(timeout_ms=5000)
     assert time.perf_counter() - started < 5.0
     assert service.model_info is None  # nothing was loaded after the check was ended
+
+
+def _with_chat_template(source, target, template: str) -> None:
+    """Copy the GGUF `source` to `target` with its chat template replaced in place (the new
+    one padded with spaces to the same length, so the file stays valid)."""
+    from app.core.gguf import inspect_gguf
+
+    old = str(inspect_gguf(source).metadata["tokenizer.chat_template"]).encode()
+    new = template.encode().ljust(len(old))
+    assert len(new) == len(old)
+    data = source.read_bytes()
+    assert data.count(old) == 1
+    target.write_bytes(data.replace(old, new))
+
+
+def test_chat_template_that_never_finishes_is_refused_with_words(tmp_path, starter_spec):
+    """A GGUF whose chat template loops for ever: the check ends it and names the template."""
+    bomb = tmp_path / "looping-template.gguf"
+    loop = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
+    _with_chat_template(starter_spec.path, bomb, loop)
+    checker = Preflight(tmp_path / "cache", timeout_s=15)
+    with pytest.raises(ModelLoadError) as excinfo:
+        LocalBackend(preflight=checker).load(spec_for_file(bomb))
+    message = str(excinfo.value)
+    assert "chat template" in message and "looping-template.gguf" in message
+    assert "did not answer within 15 s" in message and "--chat-format" in message
+    result = Preflight(tmp_path / "cache").choose(spec_for_file(bomb), [RunSettings(0, True)])
+    assert result.probed == 0 and result.settings is None  # remembered, not waited for again
+    fine = LocalBackend(preflight=checker).load(spec_for_file(bomb, chat_format="chatml"))
+    assert fine.chat_format == "chatml"  # another chat format avoids the file's template

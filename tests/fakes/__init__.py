@@ -1,0 +1,1 @@
+"""Test doubles that isolate logic: scripted backends standing in for llama.cpp."""
