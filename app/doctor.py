@@ -53,6 +53,7 @@ def doctor(out: TextIO, model: str | None = None) -> int:
         gpu_backend_name,
         gpu_offload_supported,
         llama_cpp_version,
+        model_shape,
     )
     from app.llm.preflight import Preflight
     from app.paths import resolve_paths
@@ -85,12 +86,10 @@ def doctor(out: TextIO, model: str | None = None) -> int:
         return 1
     try:
         summary = inspect_gguf(spec.path)
+        n_layers = model_shape(summary)[0]
     except ModelFileError as exc:
         print(f"Model:         {spec.display_name}: FAILED ({exc})", file=out)
         return 1
-    meta = summary.metadata
-    arch = str(meta.get("general.architecture", "llama"))
-    n_layers = int(meta.get(f"{arch}.block_count", 0) or 0)  # type: ignore[arg-type]
     print(f"Model:         {spec.display_name}", file=out)
     print(f"File:          {spec.path}", file=out)
     checker = Preflight(resolve_paths().cache_dir)
@@ -104,8 +103,8 @@ def doctor(out: TextIO, model: str | None = None) -> int:
                 words = f"llama.cpp {words}"
             print(f"Check:         with {where}: {words}", file=out)
             problems.append(f"with {where}, {words}")
-            if outcome.status == "unavailable":
-                break
+            if outcome.status == "unavailable" or outcome.phase == "template":
+                break  # no other setting would get further
             continue
         facts = outcome.facts
         print(f"Check:         with {where}: ok", file=out)

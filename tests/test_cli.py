@@ -148,3 +148,20 @@ def test_quit_ends_within_two_seconds_while_the_worker_is_stuck_in_a_load(tmp_pa
     assert "NOT REACHED" not in rest
     assert ended - closing < 2.0
     assert child.returncode == 0
+
+
+def test_doctor_reports_a_broken_chat_template_in_one_line(tmp_path, starter_spec):
+    """A model whose Jinja chat template does not parse: doctor names it and exits 1."""
+    import io
+
+    from model_helpers import with_chat_template
+
+    from app.doctor import doctor
+
+    broken = tmp_path / "broken-template.gguf"
+    with_chat_template(starter_spec.path, broken, "{% for %}")
+    out = io.StringIO()
+    assert doctor(out, model=str(broken)) == 1
+    text = out.getvalue()
+    assert "the model's chat template fails" in text and "Unhealthy:" in text
+    assert text.count("Check:") == 1  # no other setting is tried for the file's own template

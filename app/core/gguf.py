@@ -79,6 +79,12 @@ class TruncatedModelError(ModelFileError):
     kind = "truncated"
 
 
+class ModelDamagedError(ModelFileError):
+    """The GGUF header holds values no real model has (a damaged or crafted file)."""
+
+    kind = "damaged"
+
+
 class NotEnoughMemoryError(ModelFileError):
     """The model needs more memory than the machine has free."""
 
@@ -94,6 +100,22 @@ class GgufSummary:
     metadata: dict[str, object]
     data_bytes_needed: int
     file_size: int
+    path: Path = Path()
+
+    def number(self, key: str, default: int, limit: int) -> int:
+        """The whole number at `key` (or `default`), which must lie in 0..`limit`.
+
+        Raises:
+            ModelDamagedError: the value is not a number or out of range (a damaged file).
+        """
+        value = self.metadata.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+            raise ModelDamagedError(
+                self.path,
+                f"“{self.path.name}” is damaged: its header says {key} = {value!r:.60}, which "
+                "no real model has. Download it again or choose another model.",
+            )
+        return value
 
 
 class _Reader:
@@ -101,11 +123,22 @@ class _Reader:
         self.fh = fh
         self.path = path
 
+    size = 0  # the file's size: nothing is read or skipped past it
+
+    def _room(self, n: int) -> None:
+        if n > self.size - self.fh.tell():
+            raise TruncatedModelError(self.path, _truncated_message(self.path))
+
     def read(self, n: int) -> bytes:
+        self._room(n)
         data = self.fh.read(n)
         if len(data) != n:
             raise TruncatedModelError(self.path, _truncated_message(self.path))
         return data
+
+    def skip(self, n: int) -> None:
+        self._room(n)
+        self.fh.seek(n, os.SEEK_CUR)
 
     def u32(self) -> int:
         return struct.unpack("<I", self.read(4))[0]
@@ -113,23 +146,34 @@ class _Reader:
     def u64(self) -> int:
         return struct.unpack("<Q", self.read(8))[0]
 
-    def string(self) -> str:
+    def string(self, keep: bool = True) -> str:
         n = self.u64()
-        if n > 1 << 24:
-            raise NotGgufError(self.path, _not_gguf_message(self.path))
+        if n > MAX_KEPT_STRING and keep:  # nothing we keep is that long (a crafted file)
+            raise ModelDamagedError(self.path, _damaged_message(self.path, "a text too long"))
+        if not keep:  # skipped without reading: a crafted length costs no memory
+            self.skip(n)
+            return ""
         return self.read(n).decode("utf-8", errors="replace")
 
-    def value(self, vtype: int, keep: bool) -> object:
+    def value(self, vtype: int, keep: bool, depth: int = 0) -> object:
         if vtype == _STRING:
-            return self.string()
+            return self.string(keep)
         if vtype == _ARRAY:
+            if depth >= MAX_ARRAY_DEPTH:
+                raise ModelDamagedError(
+                    self.path, _damaged_message(self.path, "arrays nested too deep")
+                )
             item_type = self.u32()
             count = self.u64()
+            if count > self.size - self.fh.tell():  # every item takes at least a byte
+                raise ModelDamagedError(
+                    self.path, _damaged_message(self.path, f"an array of {count} items")
+                )
             if item_type in _SCALAR_SIZES:
-                self.fh.seek(_SCALAR_SIZES[item_type] * count, os.SEEK_CUR)
+                self.skip(_SCALAR_SIZES[item_type] * count)
                 return None
             for _ in range(count):
-                self.value(item_type, False)
+                self.value(item_type, False, depth + 1)
             return None
         if vtype not in _SCALAR_SIZES:
             raise NotGgufError(self.path, _not_gguf_message(self.path))
@@ -139,6 +183,17 @@ class _Reader:
         fmt = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?"}
         fmt.update({10: "<Q", 11: "<q", 12: "<d"})
         return struct.unpack(fmt[vtype], raw)[0]
+
+
+MAX_KEPT_STRING = 1 << 20  # 1 MB: chat templates are a few kB; tokens are skipped, not kept
+MAX_ARRAY_DEPTH = 4
+
+
+def _damaged_message(path: Path, what: str) -> str:
+    return (
+        f"“{path.name}” is damaged: its header holds {what}, which no real model has. "
+        "Download it again or choose another model."
+    )
 
 
 def _truncated_message(path: Path) -> str:
@@ -208,44 +263,58 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufSummary:
             f"The model file “{p}” cannot be read ({exc.strerror or exc}). "
             "Check its permissions, or ask your administrator.",
         ) from exc
-    with fh:
-        size = os.fstat(fh.fileno()).st_size
-        if fh.read(4) != GGUF_MAGIC:
+    try:
+        with fh:
+            return _read_header(fh, p)
+    except OSError as exc:  # EIO from a failing disk, say
+        raise ModelUnreadableError(
+            p,
+            f"The model file “{p}” cannot be read ({exc.strerror or exc}): the disk or the "
+            "file may be damaged. Copy or download it again.",
+        ) from exc
+
+
+def _read_header(fh, p: Path) -> GgufSummary:  # noqa: ANN001 - a binary file object
+    """Parse the header of the open file `fh` (see `inspect_gguf`)."""
+    size = os.fstat(fh.fileno()).st_size
+    if fh.read(4) != GGUF_MAGIC:
+        raise NotGgufError(p, _not_gguf_message(p))
+    r = _Reader(fh, p)
+    r.size = size
+    version = r.u32()
+    if version not in (1, 2, 3):
+        raise NotGgufError(p, _not_gguf_message(p))
+    n_tensors, n_kv = r.u64(), r.u64()
+    if n_tensors > 1 << 20 or n_kv > 1 << 20:
+        raise NotGgufError(p, _not_gguf_message(p))
+    meta: dict[str, object] = {}
+    for _ in range(n_kv):
+        key = r.string()
+        vtype = r.u32()
+        keep = not key.startswith("tokenizer.ggml.")
+        value = r.value(vtype, keep)
+        if keep:
+            meta[key] = value
+    end = 0
+    for _ in range(n_tensors):
+        r.string()
+        n_dims = r.u32()
+        if n_dims > 8:
             raise NotGgufError(p, _not_gguf_message(p))
-        r = _Reader(fh, p)
-        version = r.u32()
-        if version not in (1, 2, 3):
-            raise NotGgufError(p, _not_gguf_message(p))
-        n_tensors, n_kv = r.u64(), r.u64()
-        if n_tensors > 1 << 20 or n_kv > 1 << 20:
-            raise NotGgufError(p, _not_gguf_message(p))
-        meta: dict[str, object] = {}
-        for _ in range(n_kv):
-            key = r.string()
-            vtype = r.u32()
-            keep = not key.startswith("tokenizer.ggml.")
-            value = r.value(vtype, keep)
-            if keep:
-                meta[key] = value
-        end = 0
-        for _ in range(n_tensors):
-            r.string()
-            n_dims = r.u32()
-            if n_dims > 8:
-                raise NotGgufError(p, _not_gguf_message(p))
-            n_elems = 1
-            for _ in range(n_dims):
-                n_elems *= r.u64()
-            ttype = r.u32()
-            offset = r.u64()
-            block, nbytes = _GGML_BLOCKS.get(ttype, (1, 0))
-            end = max(end, offset + (n_elems // block) * nbytes)
-        alignment = int(meta.get("general.alignment", 32) or 32)  # type: ignore[arg-type]
-        header_end = fh.tell()
-        data_start = (header_end + alignment - 1) // alignment * alignment
-        if data_start + end > size:
-            raise TruncatedModelError(p, _truncated_message(p))
-    return GgufSummary(version, n_tensors, meta, end, size)
+        n_elems = 1
+        for _ in range(n_dims):
+            n_elems *= r.u64()
+        ttype = r.u32()
+        offset = r.u64()
+        block, nbytes = _GGML_BLOCKS.get(ttype, (1, 0))
+        end = max(end, offset + (n_elems // block) * nbytes)
+    summary = GgufSummary(version, n_tensors, meta, end, size, p)
+    alignment = summary.number("general.alignment", 32, 1 << 16) or 32
+    header_end = fh.tell()
+    data_start = (header_end + alignment - 1) // alignment * alignment
+    if data_start + end > size:
+        raise TruncatedModelError(p, _truncated_message(p))
+    return summary
 
 
 def available_memory_bytes() -> int | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.gguf import available_memory_bytes, check_memory, inspect_gguf
+from app.core.gguf import GgufSummary, available_memory_bytes, check_memory, inspect_gguf
 from app.core.models import ModelSpec
 from app.core.preflight import RunSettings, fallback_chain
 from app.llm.backend import (
@@ -218,12 +218,7 @@ class LocalBackend:
         else:
             self._gpu = self._gpu_override
         summary = inspect_gguf(spec.path)
-        meta = summary.metadata
-        arch = str(meta.get("general.architecture", "llama"))
-        n_layers = int(meta.get(f"{arch}.block_count", 0) or 0)  # type: ignore[arg-type]
-        n_embd = int(meta.get(f"{arch}.embedding_length", 0) or 0)  # type: ignore[arg-type]
-        heads = int(meta.get(f"{arch}.attention.head_count", 1) or 1)  # type: ignore[arg-type]
-        kv_heads = int(meta.get(f"{arch}.attention.head_count_kv", heads) or heads)  # type: ignore[arg-type]
+        n_layers, n_embd, heads, kv_heads = model_shape(summary)
         kv_bytes = spec.n_ctx * n_layers * 2 * (n_embd * kv_heads // max(heads, 1)) * 2
         if not self._gpu:
             check_memory(spec.path, summary.file_size + kv_bytes, self._memory_probe())
@@ -418,6 +413,20 @@ def _every_setting_failed(spec: ModelSpec, tried: list) -> str:
         f"llama.cpp could not run “{spec.path.name}” with any setting ({parts}). Run "
         "`codetutor doctor` for details, or choose another model."
     )
+
+
+def model_shape(summary: GgufSummary) -> tuple[int, int, int, int]:
+    """(layers, embedding width, attention heads, KV heads) from the header.
+
+    Raises:
+        ModelDamagedError: a value no real model has (a string, or 2**40 layers).
+    """
+    arch = str(summary.metadata.get("general.architecture", "llama"))
+    n_layers = summary.number(f"{arch}.block_count", 0, 4096)
+    n_embd = summary.number(f"{arch}.embedding_length", 0, 1 << 17)
+    heads = summary.number(f"{arch}.attention.head_count", 1, 1 << 12) or 1
+    kv_heads = summary.number(f"{arch}.attention.head_count_kv", heads, 1 << 12) or heads
+    return n_layers, n_embd, heads, kv_heads
 
 
 def device_text(gpu: bool, settings: RunSettings, n_layers: int) -> str:

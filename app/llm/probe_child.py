@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError, MemoryError, OSError) as exc:
         print(json.dumps({"ok": False, "error": str(exc) or type(exc).__name__}), flush=True)
         return 3
+    except Exception as exc:  # the file's chat template is compiled while it loads
+        if not type(exc).__module__.startswith("jinja2"):
+            raise
+        words = f"the model's chat template fails: {exc}"
+        print(json.dumps({"ok": False, "error": words, "phase": "template"}), flush=True)
+        return 3
     load_s = time.perf_counter() - started
     fault = _fault_for(settings.gpu_layers, settings.extra_bufts)
     _phase("decode")

@@ -8,6 +8,7 @@ import shutil
 import threading
 
 import pytest
+from model_helpers import with_chat_template
 
 from app.core.gguf import ModelMissingError
 from app.core.models import spec_for_file
@@ -142,24 +143,11 @@ def test_quitting_during_a_check_ends_it_at_once(qtbot, tmp_path, starter_spec):
     assert service.model_info is None  # nothing was loaded after the check was ended
 
 
-def _with_chat_template(source, target, template: str) -> None:
-    """Copy the GGUF `source` to `target` with its chat template replaced in place (the new
-    one padded with spaces to the same length, so the file stays valid)."""
-    from app.core.gguf import inspect_gguf
-
-    old = str(inspect_gguf(source).metadata["tokenizer.chat_template"]).encode()
-    new = template.encode().ljust(len(old))
-    assert len(new) == len(old)
-    data = source.read_bytes()
-    assert data.count(old) == 1
-    target.write_bytes(data.replace(old, new))
-
-
 def test_chat_template_that_never_finishes_is_refused_with_words(tmp_path, starter_spec):
     """A GGUF whose chat template loops for ever: the check ends it and names the template."""
     bomb = tmp_path / "looping-template.gguf"
     loop = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
-    _with_chat_template(starter_spec.path, bomb, loop)
+    with_chat_template(starter_spec.path, bomb, loop)
     checker = Preflight(tmp_path / "cache", timeout_s=15)
     with pytest.raises(ModelLoadError) as excinfo:
         LocalBackend(preflight=checker).load(spec_for_file(bomb))
