@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -177,9 +180,16 @@ def _output_check(
     if run.compile_failed or run.killed:
         return CheckResult(False, check.message, _problem(run))
     try:
-        matched = _matches(run.stdout, check.expected, check.match)
+        matched = _matches(run.stdout, check.expected, check.match, limit)
     except (re.error, ValueError) as exc:
         return CheckResult(False, check.message, f"The lesson's check is broken: {exc}")
+    except subprocess.TimeoutExpired:
+        return CheckResult(
+            False,
+            check.message,
+            f"The lesson's check is broken: its pattern took longer than {limit:g} s to match "
+            "this output (a pattern like (a+)+ can take for ever). Tell your teacher.",
+        )
     if not matched:
         return CheckResult(False, check.message, _difference(run, check))
     if run.exit_code != 0:
@@ -222,15 +232,39 @@ def _test_check(
     return CheckResult(False, check.message, output or run.message)
 
 
-def _matches(stdout: str, expected: str, mode: str) -> bool:
-    """Whether `stdout` matches `expected` in `mode` ("exact", "contains" or "regex")."""
+def _matches(stdout: str, expected: str, mode: str, limit: float = 10.0) -> bool:
+    """Whether `stdout` matches `expected` in `mode` ("exact", "contains" or "regex").
+
+    A regular expression is matched in a child process under `limit` seconds: Python's `re`
+    holds the interpreter while it backtracks, so a pattern like `^(a+)+$` would freeze the
+    app for minutes.
+
+    Raises:
+        re.error: the pattern is not a valid regular expression.
+        subprocess.TimeoutExpired: matching took longer than `limit`.
+    """
     if mode == "exact":
         return _normalize(stdout) == _normalize(expected)
     if mode == "contains":
         return expected.replace("\r\n", "\n") in stdout.replace("\r\n", "\n")
     if mode == "regex":
-        return re.search(expected, stdout, re.MULTILINE) is not None
+        re.compile(expected, re.MULTILINE)  # a broken pattern is reported as such
+        found = subprocess.run(
+            [sys.executable, "-I", "-c", _REGEX_CHILD],
+            input=json.dumps([expected, stdout]),
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            check=False,
+        )
+        return found.stdout.strip() == "1"
     raise ValueError(f"unknown match “{mode}”: use exact, contains or regex")
+
+
+_REGEX_CHILD = (
+    "import json, re, sys; p, s = json.load(sys.stdin); "
+    "print(1 if re.search(p, s, re.MULTILINE) else 0)"
+)
 
 
 def _normalize(text: str) -> list[str]:

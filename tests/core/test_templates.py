@@ -127,3 +127,24 @@ def test_variable_names_are_the_documented_set():
     """The allowed variables are exactly those documented for teachers."""
     documented = "code selection error language lesson_title lesson_goal hint_level hint_count"
     assert set(f"{documented} hint question instructions".split()) == TEMPLATE_VARIABLES
+
+
+def test_template_repeating_code_is_refused_before_it_is_built():
+    """{code} 20,000 times: the validator names it, and render refuses without building it."""
+    import tracemalloc
+
+    from app.core.lessons.templates import TemplateError, render, template_problems
+
+    template = "Look: {code}\n" * 20_000
+    problems = template_problems(template)
+    assert any("uses {code} 20000 times" in p for p in problems)
+    tracemalloc.start()
+    try:
+        render("{code}" * 8 + "{question}" * 8, code="x" * 30_000, question="why?")
+    except TemplateError as exc:
+        assert "would be 240032 characters long" in str(exc)
+    else:
+        raise AssertionError("a 240,000-character prompt was built")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000  # nothing near the prompt's size was allocated

@@ -241,3 +241,45 @@ def test_learner_folder_is_never_modified(tmp_path: Path) -> None:
     assert [r.passed for r in results] == [True, True, True], results
     assert _snapshot(folder) == before
     assert not any(name.endswith("__pycache__") for name in os.listdir(folder))
+
+
+def test_catastrophic_regex_is_ended_at_the_time_limit_without_freezing_the_app(
+    tmp_path: Path,
+) -> None:
+    """`^(a+)+$` on 27 a's and a b: matching runs in a child and ends at the check's limit,
+    while this process stays free to run other threads (no GIL held)."""
+    import threading
+    import time
+
+    folder = tmp_path / "learner"
+    _write(folder, "main.py", "print('a' * 27 + 'b')\n")
+    check = CheckSpec("output", "Print the a's.", expected=r"^(a+)+$", match="regex")
+    ticks: list[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.05)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        result = _one("python", "main.py", folder, check, time_limit_s=2.0)
+    finally:
+        stop.set()
+        ticker.join()
+    assert not result.passed
+    assert "took longer than 2 s" in result.details and "Tell your teacher" in result.details
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert max(gaps) < 1.0  # another thread kept running throughout
+
+
+def test_regex_output_check_still_matches(tmp_path: Path) -> None:
+    """An ordinary regex check passes and fails as before."""
+    folder = tmp_path / "learner"
+    _write(folder, "main.py", "print('Total: 42')\n")
+    good = CheckSpec("output", "Print the total.", expected=r"^Total: \d+$", match="regex")
+    bad = CheckSpec("output", "Print the total.", expected=r"^Sum: \d+$", match="regex")
+    assert _one("python", "main.py", folder, good).passed
+    assert not _one("python", "main.py", folder, bad).passed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import difflib
 import string
 from collections.abc import Mapping
@@ -31,6 +32,10 @@ TEMPLATE_VARIABLES = frozenset(
 
 DEFAULT_PROMPTS_DIR = RESOURCES_DIR / "prompts"
 HELP_POLICY_FILES = {"hints": "help_hints.txt", "full": "help_full.txt"}
+
+
+MAX_USES = 8  # of one variable in one template
+MAX_PROMPT_CHARS = 200_000  # about 57,000 tokens: more than any tutor prompt needs
 
 
 class TemplateError(ValueError):
@@ -87,6 +92,17 @@ def template_problems(template: str) -> list[str]:
         close = difflib.get_close_matches(name, sorted(TEMPLATE_VARIABLES), n=1)
         hint = f" (did you mean {{{close[0]}}}?)" if close else ""
         problems.append(f"unknown template variable {{{name}}}{hint}")
+    uses = collections.Counter(
+        field for _t, field, _f, _c in string.Formatter().parse(template) if field is not None
+    )
+    for name, count in sorted(uses.items()):
+        if count > MAX_USES:
+            problems.append(
+                f"uses {{{name}}} {count} times; a variable may appear at most {MAX_USES} "
+                "times (each copy of the learner's code makes the prompt longer)"
+            )
+    if len(template) > MAX_PROMPT_CHARS:
+        problems.append(f"is {len(template)} characters long, over {MAX_PROMPT_CHARS}")
     return problems
 
 
@@ -121,6 +137,15 @@ def render(template: str, **values: object) -> str:
     if extra:
         raise TemplateError(f"not template variables: {', '.join(sorted(extra))}")
     mapping = _Values({k: "" if v is None else str(v) for k, v in values.items()})
+    size = sum(
+        len(text) + (len(mapping[field]) if field is not None else 0)
+        for text, field, _f, _c in string.Formatter().parse(template)
+    )
+    if size > MAX_PROMPT_CHARS:  # refused before it is built, not after
+        raise TemplateError(
+            f"the prompt would be {size} characters long, over the {MAX_PROMPT_CHARS} a "
+            "prompt may have"
+        )
     try:
         return template.format_map(mapping)
     except (ValueError, IndexError, AttributeError, KeyError) as exc:
