@@ -79,6 +79,9 @@ def doctor(out: TextIO, model: str | None = None) -> int:
     print(f"CPU features:  {cpu_features()}", file=out)
     amx_cpu, amx_build = cpu_reports_amx(), build_has_amx()
     print(f"AMX:           {_amx_words(amx_cpu, amx_build)}", file=out)
+    from app.runner import sandbox
+
+    print(f"Sandbox:       {sandbox.status()}", file=out)
     try:
         spec = model_in_use(model)
     except StarterModelMissingError as exc:

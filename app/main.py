@@ -10,6 +10,7 @@ from app.core.models import ModelSpec, StarterModelMissingError, spec_for_file, 
 from app.llm.backend import Backend, GenerationParams
 from app.llm.service import LlmService
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
+from app.runner import sandbox
 from app.settings import Settings
 from app.ui.lesson_controller import LessonController
 from app.ui.main_window import MainWindow
@@ -102,6 +103,8 @@ def build_app(
         lesson_roots if lesson_roots is not None else [BUILTIN_LESSONS_DIR],
     )
     window.sig_lesson_save_requested.connect(lessons.save_now)
+    paths = resolve_paths()
+    sandbox.hide([*lessons.roots, data_dir, paths.data_dir, paths.config_dir, paths.cache_dir])
     tutor.prompt_builder = lessons.tutor_prompt
     lessons.reload_courses()
     return AppParts(service, window, tutor, settings, lessons, runner)

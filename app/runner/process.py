@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from app.runner import proctree
+from app.runner import proctree, sandbox
 from app.runner.result import (
     COMPILE_TIME_LIMIT_S,
     STOPPED_MESSAGE,
@@ -100,6 +100,7 @@ class RunSession:
         self._language = language
         self._main_file = Path(main_file)
         self._workdir = Path(workdir)
+        self._build_dir: Path | None = None
         self._time_limit_s = time_limit_s
         self._output_limit = output_limit_bytes
         self._on_output = on_output
@@ -215,6 +216,7 @@ class RunSession:
 
     def _supervise(self, plan: LaunchPlan, build_dir: Path) -> None:
         """Run every step, publish the result and call `on_finished` (supervisor thread)."""
+        self._build_dir = build_dir
         try:
             result = self._execute(plan)
         except Exception as exc:  # a bug here must still end the run with a message
@@ -252,14 +254,19 @@ class RunSession:
             self._reason, self._capped, self._out_bytes = None, False, 0
             started = time.monotonic()
             env = {**env, proctree.MARKER_VAR: self._marker}
+            cpu_s = limit_s if interactive and self._wait_for_input else None
+            caps = proctree.resource_caps(cpu_s) if interactive else []
+            writable = [self._workdir, *([self._build_dir] if self._build_dir else [])]
+            boxed = sandbox.wrap(argv, writable, caps)
             try:
-                proc = proctree.spawn(argv, self._workdir, env, stdin_pipe=interactive)
+                proc = proctree.spawn(boxed or argv, self._workdir, env, stdin_pipe=interactive)
             except OSError as exc:
                 return Step(None, "", "", None, False, 0.0, exc.strerror or str(exc))
             self._proc, self._step_done = proc, False
-            if interactive:  # the learner's program (not a compiler)
+            if boxed is None and interactive:  # the learner's program (not a compiler)
                 proctree.limit_resources(proc.pid)
-            if interactive and self._wait_for_input and proctree.limit_cpu(proc.pid, limit_s):
+            cpu_capped = boxed is not None and cpu_s is not None
+            if cpu_s is not None and (cpu_capped or proctree.limit_cpu(proc.pid, limit_s)):
                 limit_s = max(WAITING_CAP_S, limit_s * 12)
         parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
         streams = ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
@@ -286,6 +293,8 @@ class RunSession:
         timer.cancel()
         proctree.kill_tree(proc, self._marker)  # whatever it left running in the background
         returncode = proc.wait()
+        if boxed is not None:
+            returncode = sandbox.program_returncode(returncode)
         proctree.reap_group(proc.pid)
         if interactive:
             self._stdin.put(_END)

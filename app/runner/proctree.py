@@ -131,6 +131,30 @@ FILE_SIZE_LIMIT_BYTES = 256 * 1024**2  # no file it writes may grow past 256 MB
 PROCESS_LIMIT = 4096  # lowers the per-user process cap, so a fork bomb stops early
 
 
+def resource_caps(cpu_seconds: float | None = None) -> list[tuple[str, int, int]]:
+    """The caps of `limit_resources` (and the CPU cap of `limit_cpu`) as (prlimit option,
+    soft, hard), never above a limit already in force, for starting a program under them."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return []
+    caps = [
+        ("--data", resource.RLIMIT_DATA, MEMORY_LIMIT_BYTES),
+        ("--fsize", resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT_BYTES),
+        ("--nproc", resource.RLIMIT_NPROC, PROCESS_LIMIT),
+    ]
+    out = []
+    for option, which, cap in caps:
+        soft, hard = resource.getrlimit(which)
+        new_hard = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
+        new_soft = cap if soft == resource.RLIM_INFINITY else min(soft, new_hard)
+        out.append((option, new_soft, new_hard))
+    if cpu_seconds is not None:
+        limit = max(1, int(cpu_seconds + 0.999))
+        out.append(("--cpu", limit, limit + 1))
+    return out
+
+
 def limit_resources(pid: int) -> bool:
     """Cap what process `pid` (and what it forks later) may use: memory, file size, processes.
 

@@ -31,6 +31,7 @@ from app.core.lessons.templates import (
     render,
     tutor_instructions,
 )
+from app.runner import sandbox
 from app.runner.checks import specs_from_lesson
 from app.runner.errors import parse_errors
 from app.settings import Settings
@@ -176,6 +177,7 @@ class LessonController(QObject):
         """Add a folder of courses (remembered for next time)."""
         if folder not in self._roots:
             self._roots.append(folder)
+            sandbox.hide([folder])  # its lessons' solutions stay hidden from programs
             extra = [str(p) for p in self._roots[1:]]
             try:
                 notice = self._settings.set_user(EXTRA_DIRS_KEY, extra)
@@ -281,6 +283,11 @@ class LessonController(QObject):
         self._window.lesson_panel.show_nothing()
         self._window.chat.set_chat_allowed(True)
         self._window.lesson_browser.clear_selection()
+
+    @property
+    def roots(self) -> list[Path]:
+        """The folders of courses shown (built-in first)."""
+        return list(self._roots)
 
     # -- saving ---------------------------------------------------------------------------
     def _editing_lesson_file(self) -> bool:
@@ -452,9 +459,11 @@ class LessonController(QObject):
         ):
             self._checking = lesson
             self._window.output_panel.show_checks_running(len(specs))
-            if not saved:
-                name = PurePosixPath(lesson.main).name
-                self._window.output_panel.show_warning(_LAST_SAVED.format(name=name))
+            notes = [] if saved else [_LAST_SAVED.format(name=PurePosixPath(lesson.main).name)]
+            if not sandbox.available():
+                notes.append(f"The checks run without a sandbox: {sandbox.status()}.")
+            if notes:
+                self._window.output_panel.show_warning(" ".join(notes))
         else:
             self._window.statusBar().showMessage("Checks are still running…", 3000)
 

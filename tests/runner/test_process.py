@@ -179,7 +179,7 @@ def test_output_flood_is_capped(tmp_path: Path) -> None:
     assert result.message == "Your program printed more than 10 KB and was stopped."
 
 
-def test_stop_ends_the_program_and_everything_it_started(tmp_path: Path) -> None:
+def test_stop_ends_the_program_and_everything_it_started(tmp_path: Path, no_sandbox: None) -> None:
     """stop() returns at once and leaves no process of the program's group alive."""
     main = _write(
         tmp_path,
@@ -394,7 +394,7 @@ def test_learner_python_does_not_see_the_apps_packages(tmp_path: Path) -> None:
         assert result.stdout.strip() != sys.prefix
 
 
-def test_a_program_that_leaves_its_group_is_still_ended(tmp_path: Path) -> None:
+def test_a_program_that_leaves_its_group_is_still_ended(tmp_path: Path, no_sandbox: None) -> None:
     """A grandchild that calls setsid() (escaping the process group) dies with the run."""
     pidfile = tmp_path / "escaped.pid"
     main = _write(
