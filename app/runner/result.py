@@ -101,6 +101,13 @@ def run_result(step: Step, time_limit_s: float, output_limit: int) -> RunResult:
     code = step.returncode if step.reason is None else None
     if step.reason == "stopped":
         message = STOPPED_MESSAGE
+    elif step.reason == "timeout" and step.duration_s > 2 * time_limit_s + 1:
+        # Processor time was capped at the limit, the clock much later (typing takes time):
+        # the clock ended it, so say how long it really ran.
+        message = (
+            f"Your program ran for {_seconds(step.duration_s)} without finishing (while it may "
+            f"wait for your typing, it gets up to {_seconds(WAITING_CAP_S)}) and was stopped."
+        )
     elif step.reason == "timeout":
         message = f"Your program ran longer than {_seconds(time_limit_s)} and was stopped."
     elif step.capped:

@@ -81,3 +81,13 @@ def test_compile_messages(step: Step, message: str, failed: bool) -> None:
     result = compile_result(step, output_limit=20_000)
     assert result.message == message
     assert result.compile_failed is failed
+
+
+def test_time_limit_message_tells_how_long_it_really_ran() -> None:
+    """A 2 s limit whose program the clock ended at 120 s says 120 s, not "longer than 2 s"."""
+    from app.runner.result import Step, run_result
+
+    clock = run_result(Step(None, "", "", "timeout", False, 120.2), 2.0, 1000)
+    assert "ran for 120" in clock.message and "longer than 2" not in clock.message
+    cpu = run_result(Step(None, "", "", "timeout", False, 2.1), 2.0, 1000)
+    assert "ran longer than 2 s" in cpu.message
