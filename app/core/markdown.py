@@ -64,9 +64,14 @@ def _emphasis(escaped: str) -> str:
     return _ITALIC.sub(r"<i>\1</i>", escaped)
 
 
+HIGHLIGHT_LIMIT = 50_000  # characters of one code block that are coloured
+
+
 def highlight_code(code: str, language: str) -> str:
     """HTML (inline styles) for `code` highlighted as `language`; plain text if unknown."""
     name = _LANG_ALIASES.get(language.lower(), language.lower()) if language else ""
+    if len(code) > HIGHLIGHT_LIMIT:  # colouring a huge block would take seconds: plain
+        name = ""
     try:
         lexer = get_lexer_by_name(name) if name else TextLexer()
     except ClassNotFound:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.core.markdown import CodeBlock, highlight_code, render_markdown, stable_prefix_length
 
 FLUSH_INTERVAL_MS = 40
+PLAIN_LIVE_CHARS = 8000  # a still-growing part longer than this is painted as plain text
 WARM_UP_LANGUAGES = ("python", "cpp", "java", "javascript", "typescript", "php", "csharp", "bash")
 
 
@@ -44,6 +45,8 @@ class ChatPanel(QWidget):
         self._ready = False
         self._allowed = True
         self._reply_text = ""
+        self._chunks: list[str] = []
+        self._plain_shown = 0  # characters of the live tail shown as plain text
         self._reply_start = 0
         self._frozen_upto = 0
         self._live_blocks: tuple[CodeBlock, ...] = ()
@@ -137,6 +140,7 @@ class ChatPanel(QWidget):
 
     def reply_text(self) -> str:
         """The text of the reply streaming (or last streamed)."""
+        self._join_chunks()
         return self._reply_text
 
     def plain_text(self) -> str:
@@ -161,6 +165,8 @@ class ChatPanel(QWidget):
         self._flush()
         self._active_id = request_id
         self._reply_text = ""
+        self._chunks.clear()
+        self._plain_shown = 0
         self._frozen_upto = 0
         self._live_blocks = ()
         self._message_index += 1
@@ -178,14 +184,15 @@ class ChatPanel(QWidget):
         """Buffer a piece of the reply (painted by the timer). Stale ids are dropped."""
         if request_id != self._active_id:
             return
-        self._reply_text += text
+        self._chunks.append(text)  # joined once per paint: += per token is quadratic
         self._dirty = True
 
     def end_reply(self, request_id: int, note: str = "") -> None:
         """The reply to `request_id` ended: paint the rest, add `note` (e.g. "stopped")."""
         if request_id != self._active_id:
             return
-        self._flush()
+        self._dirty = self._dirty or self._plain_shown > 0  # render the plain tail properly
+        self._flush(final=True)
         self._timer.stop()
         self._blocks[self._message_index] = (
             self._blocks.get(self._message_index, ()) + self._live_blocks
@@ -201,6 +208,8 @@ class ChatPanel(QWidget):
         self._timer.stop()
         self._active_id = None
         self._reply_text = ""
+        self._chunks.clear()
+        self._plain_shown = 0
         self._live_blocks = ()
         self._blocks.clear()
         self.view.clear()
@@ -216,7 +225,7 @@ class ChatPanel(QWidget):
         self._scroll_to_end()
 
     @Slot()
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
         if not self._dirty or self._active_id is None:
             return
         self._dirty = False
@@ -224,8 +233,14 @@ class ChatPanel(QWidget):
         # Paragraphs and code blocks that are complete are rendered once and left alone;
         # only the tail still growing is re-rendered, so a flush costs the same late in a
         # long reply as early on.
+        self._join_chunks()
         tail = self._reply_text[self._frozen_upto :]
         stable = stable_prefix_length(tail)
+        if not stable and not final and len(tail) > PLAIN_LIVE_CHARS:
+            self._append_plain(tail)  # a long block still open: plain text, new part only
+            self._scroll_to_end()
+            return
+        self._plain_shown = 0
         if stable:
             self._replace_live(tail[:stable])
             self._frozen_upto += stable
@@ -234,8 +249,32 @@ class ChatPanel(QWidget):
             cursor.insertBlock()
             self._reply_start = cursor.position()
             tail = tail[stable:]
+            if not final and len(tail) > PLAIN_LIVE_CHARS:
+                self._append_plain(tail)
+                self._scroll_to_end()
+                return
         self._replace_live(tail, keep_blocks=False)
         self._scroll_to_end()
+
+    def _join_chunks(self) -> None:
+        if self._chunks:
+            self._reply_text += "".join(self._chunks)
+            self._chunks.clear()
+
+    def _append_plain(self, tail: str) -> None:
+        """Show the growing `tail` as plain text, adding only what is new since the last
+        paint, so a long code block costs the same per paint at 1 MB as at 10 kB. It is
+        rendered (and highlighted) once when it is complete."""
+        cursor = self.view.textCursor()
+        if self._plain_shown == 0:
+            cursor.setPosition(self._reply_start)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.insertText(tail)
+        else:
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(tail[self._plain_shown :])
+        self._plain_shown = len(tail)
+        self._live_blocks = ()
 
     def _replace_live(self, text: str, keep_blocks: bool = True) -> None:
         """Render `text` in place of the live (still growing) part of the reply."""

@@ -70,3 +70,33 @@ def test_send_enter_and_buttons_follow_state(qtbot):
     assert panel.stop_button.isEnabled() and not panel.send_button.isEnabled()
     panel.end_reply(9, "Stopped.")
     assert "Stopped." in panel.plain_text()
+
+
+def test_huge_growing_code_block_costs_only_its_new_text_per_paint(qtbot):
+    """A 1 MB code block streaming in: each paint adds just the new characters (nothing is
+    re-rendered) until the block closes; then it shows whole, as one code block."""
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.begin_reply(11)
+    panel.append_chunk(11, "Here it is:\n\n```python\n")
+    changes: list[tuple[int, int]] = []
+    panel.view.document().contentsChange.connect(
+        lambda _pos, removed, added: changes.append((removed, added))
+    )
+    line = "total = total + 1  # keep counting\n"
+    sent = 0
+    for _ in range(30):
+        piece = line * 1000  # about 35 kB per paint, 1 MB in all
+        for start in range(0, len(piece), 700):
+            panel.append_chunk(11, piece[start : start + 700])
+        sent += len(piece)
+        changes.clear()
+        panel._flush()  # what the paint timer does
+        if sent > len(piece):  # from the second paint on
+            assert sum(removed for removed, _ in changes) == 0  # nothing painted twice
+            assert sum(added for _, added in changes) <= len(piece) + 10
+    panel.append_chunk(11, "```\n\nThat is all.\n")
+    panel.end_reply(11)
+    block = panel.code_block(panel._message_index, 0)
+    assert block.code.count("total = total + 1") == 30 * 1000
+    assert "That is all." in panel.plain_text()
