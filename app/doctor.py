@@ -82,6 +82,15 @@ def doctor(out: TextIO, model: str | None = None) -> int:
     from app.runner import sandbox
 
     print(f"Sandbox:       {sandbox.status()}", file=out)
+    from app.runner import proctree
+
+    print(
+        f"Program caps:  {proctree.MEMORY_LIMIT_BYTES // 2**30} GB of data and "
+        f"{proctree.ADDRESS_SPACE_LIMIT_BYTES // 2**30} GB of address space (shared memory "
+        f"included), files up to {proctree.FILE_SIZE_LIMIT_BYTES // 2**20} MB, "
+        f"{proctree.PROCESS_LIMIT} processes (resource limits; no cgroup)",
+        file=out,
+    )
     try:
         spec = model_in_use(model)
     except StarterModelMissingError as exc:

@@ -127,6 +127,8 @@ def limit_cpu(pid: int, seconds: float) -> bool:
 
 
 MEMORY_LIMIT_BYTES = 2 * 1024**3  # a learner's program: 2 GB of data is plenty
+ADDRESS_SPACE_LIMIT_BYTES = 4 * 1024**3  # all its mappings, shared ones too (MAP_SHARED
+# memory escapes the data cap); Java, Node and Mono start and run lessons within it
 FILE_SIZE_LIMIT_BYTES = 256 * 1024**2  # no file it writes may grow past 256 MB
 PROCESS_LIMIT = 4096  # lowers the per-user process cap, so a fork bomb stops early
 
@@ -140,6 +142,7 @@ def resource_caps(cpu_seconds: float | None = None) -> list[tuple[str, int, int]
         return []
     caps = [
         ("--data", resource.RLIMIT_DATA, MEMORY_LIMIT_BYTES),
+        ("--as", resource.RLIMIT_AS, ADDRESS_SPACE_LIMIT_BYTES),
         ("--fsize", resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT_BYTES),
         ("--nproc", resource.RLIMIT_NPROC, PROCESS_LIMIT),
     ]
@@ -166,6 +169,7 @@ def limit_resources(pid: int) -> bool:
 
         caps = (
             (resource.RLIMIT_DATA, MEMORY_LIMIT_BYTES),
+            (resource.RLIMIT_AS, ADDRESS_SPACE_LIMIT_BYTES),
             (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT_BYTES),
             (resource.RLIMIT_NPROC, PROCESS_LIMIT),
         )

@@ -450,3 +450,30 @@ def test_a_memory_hog_gets_an_error_not_the_whole_machine(tmp_path: Path) -> Non
     result = run_program("python", main, tmp_path, time_limit_s=10)
     assert result.exit_code != 0
     assert "MemoryError" in result.stderr and "got it" not in result.stdout
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "no-sandbox"])
+def test_shared_memory_cannot_go_past_the_memory_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandboxed: bool
+) -> None:
+    """MAP_SHARED memory, which the data cap does not count, is refused too (address space)."""
+    from app.runner import sandbox
+
+    if not sandboxed:
+        monkeypatch.setattr(sandbox, "_tools", lambda: None)
+    elif not sandbox.available():
+        pytest.skip(f"No sandbox here: {sandbox.INSTALL_HINT}")
+    main = _write(
+        tmp_path,
+        "main.py",
+        """
+        import mmap
+        try:
+            shared = mmap.mmap(-1, 6 * 1024**3, flags=mmap.MAP_SHARED)
+            print("got it")
+        except OSError as exc:
+            print("refused", exc.errno)
+        """,
+    )
+    result = run_program("python", main, tmp_path, time_limit_s=10)
+    assert result.stdout.startswith("refused"), result.stdout + result.stderr
