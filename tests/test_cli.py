@@ -165,3 +165,21 @@ def test_doctor_reports_a_broken_chat_template_in_one_line(tmp_path, starter_spe
     text = out.getvalue()
     assert "the model's chat template fails" in text and "Unhealthy:" in text
     assert text.count("Check:") == 1  # no other setting is tried for the file's own template
+
+
+def test_gui_starts_when_its_folders_cannot_be_created(tmp_path):
+    """A home whose folders cannot be made (read-only, or a file in the way): READY anyway."""
+    import os
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CODETUTOR_HOME=str(blocker / "home"))
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "--startup-probe"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("READY"), out.stdout + out.stderr

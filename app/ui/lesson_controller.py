@@ -207,8 +207,13 @@ class LessonController(QObject):
             return
         try:
             workspace = self._store.workspace_for(lesson)
-        except OSError as exc:
-            QMessageBox.warning(w, "Cannot open lesson", f"Could not prepare your files: {exc}")
+        except OSError as exc:  # no modal: this can happen at start (a read-only home)
+            w.show_save_problem(
+                f"Code Tutor cannot create your files for “{lesson.title}” "
+                f"({exc.strerror or exc}): nothing can be saved. Set CODETUTOR_HOME to a "
+                "folder you can write, or ask your administrator."
+            )
+            w.lesson_browser.clear_selection()
             return
         workspace = self._readable_workspace(lesson, workspace)
         if workspace is None:  # the learner kept an unreadable file: leave the lesson
@@ -244,7 +249,7 @@ class LessonController(QObject):
             answer = QMessageBox.question(
                 self._window,
                 "Cannot open your code",
-                f"{exc}\n\nReset “{lesson.title}” to its starter code? The file is kept in a "
+                f"{exc}\n\nReset this lesson to its starter code? The file is kept in a "
                 "backup folder, so nothing is lost.",
             )
             if answer != QMessageBox.StandardButton.Yes:
