@@ -3,6 +3,7 @@ menus with shortcuts, and a status bar (model, GPU/CPU, state, last reply's spee
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -310,30 +311,32 @@ class MainWindow(QMainWindow):
             self.sig_lesson_save_requested.emit()
             if not self.editor.is_modified():
                 return True
-            answer = QMessageBox.question(  # the lesson file could not be written
-                self,
+            return self._save_discard_or_cancel(  # the lesson file could not be written
                 "Your code is not saved",
                 f"{self.save_banner.text()}\n\nClose anyway? Your latest changes would be lost. "
                 "Choose Save to put them in another file first.",
-                QMessageBox.StandardButton.Save
-                | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel,
+                self.save_as_dialog,
             )
-            if answer == QMessageBox.StandardButton.Save:
-                return self.save_as_dialog()
-            return answer == QMessageBox.StandardButton.Discard
         if not self.editor.is_modified():
             return True
-        answer = QMessageBox.question(
-            self,
+        return self._save_discard_or_cancel(
             "Unsaved changes",
             f"Save your changes to {self.path.name if self.path else 'this new file'}?",
+            self.save,
+        )
+
+    def _save_discard_or_cancel(self, title: str, text: str, save: Callable[[], bool]) -> bool:
+        """Ask Save / Discard / Cancel; True when the learner may go on (saved or discarded)."""
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:
-            return self.save()
+            return save()
         return answer == QMessageBox.StandardButton.Discard
 
     # -- model ----------------------------------------------------------------------------

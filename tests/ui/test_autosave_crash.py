@@ -9,29 +9,18 @@ import signal
 import subprocess
 import sys
 
+from app_child import APP_CHILD_PREAMBLE
+
 from app.main import build_app
 from app.paths import BUILTIN_LESSONS_DIR
 from app.settings import load_settings
 
 LESSON = "python-basics/02-input"
 TEXT = "steady_typing_is_saved_while_it_goes_on = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]"
-CHILD = r"""
-import sys
+CHILD = (
+    APP_CHILD_PREAMBLE
+    + r"""
 import time
-from PySide6.QtCore import QTimer
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
-from app.main import build_app
-from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
-from app.settings import load_settings
-
-app = QApplication([])
-paths = resolve_paths()
-paths.ensure()
-settings = load_settings(paths.site_config_file, paths.user_config_file)
-parts = build_app(settings, data_dir=paths.data_dir, lesson_roots=[BUILTIN_LESSONS_DIR])
-parts.window.show()
-parts.window.lesson_browser.select(sys.argv[1])
 
 TEXT = sys.argv[2]
 typed = []
@@ -53,6 +42,7 @@ keys.timeout.connect(type_one_key)
 QTimer.singleShot(100, start)
 app.exec()
 """
+)
 
 
 def test_killed_app_keeps_code_typed_steadily_up_to_two_seconds_before(tmp_path, qtbot):

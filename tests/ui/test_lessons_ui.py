@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.main import build_app
@@ -12,17 +11,6 @@ from app.settings import Settings
 FIRST = "python-basics/01-print-and-variables"
 SOLUTION = (BUILTIN_LESSONS_DIR / FIRST / "solution" / "main.py").read_text()
 STARTER = (BUILTIN_LESSONS_DIR / FIRST / "starter" / "main.py").read_text()
-
-
-@pytest.fixture
-def app_parts(qtbot, tmp_path):
-    """The whole app on the built-in lessons, with its data in a temporary folder."""
-    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[BUILTIN_LESSONS_DIR])
-    qtbot.addWidget(parts.window)
-    parts.window.show()
-    yield parts
-    parts.lessons.shutdown()
-    parts.service.shutdown()
 
 
 def test_select_run_check_marks_lesson_done(app_parts, qtbot):

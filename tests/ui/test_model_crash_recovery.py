@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+from app_child import APP_CHILD_PREAMBLE
+
 from app.core.preflight import RunSettings
 from app.llm.preflight import MARKER_FILE
 from app.main import build_app, start_default_model
@@ -17,22 +19,10 @@ from app.settings import load_settings
 
 LESSON = "python-basics/02-input"
 TYPED = "kept_after_crash = 7"
-CHILD = r"""
-import sys
-from PySide6.QtCore import QTimer
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
-from app.main import build_app, start_default_model
-from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
-from app.settings import load_settings
-
-app = QApplication([])
-paths = resolve_paths()
-paths.ensure()
-settings = load_settings(paths.site_config_file, paths.user_config_file)
-parts = build_app(settings, data_dir=paths.data_dir, lesson_roots=[BUILTIN_LESSONS_DIR])
-parts.window.show()
-parts.window.lesson_browser.select(sys.argv[1])
+CHILD = (
+    APP_CHILD_PREAMBLE
+    + r"""
+from app.main import start_default_model
 saved = paths.data_dir / "workspaces" / sys.argv[1] / "main.py"
 
 def type_code():
@@ -59,6 +49,7 @@ parts.service.sig_chunk_generated.connect(on_chunk)
 QTimer.singleShot(100, type_code)
 app.exec()
 """
+)
 
 
 def test_app_killed_by_sigsegv_mid_reply_restarts_safer_with_code_intact(qtbot):

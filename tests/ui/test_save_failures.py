@@ -10,24 +10,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from app.main import build_app
 from app.paths import BUILTIN_LESSONS_DIR
-from app.settings import Settings
 
 FIRST = "python-basics/01-print-and-variables"
 SECOND = "python-basics/02-input"
 STARTER_2 = (BUILTIN_LESSONS_DIR / SECOND / "starter" / "main.py").read_text()
-
-
-@pytest.fixture
-def app_parts(qtbot, tmp_path):
-    """The whole app on the built-in lessons, with its data in a temporary folder."""
-    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[BUILTIN_LESSONS_DIR])
-    qtbot.addWidget(parts.window)
-    parts.window.show()
-    yield parts
-    parts.lessons.shutdown()
-    parts.service.shutdown()
 
 
 def _disk_full(monkeypatch, store) -> None:
