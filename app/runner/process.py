@@ -258,6 +258,8 @@ class RunSession:
             caps = proctree.resource_caps(cpu_s) if interactive else []
             writable = [self._workdir, *([self._build_dir] if self._build_dir else [])]
             boxed = sandbox.wrap(argv, writable, caps)
+            if boxed is not None and self._build_dir:
+                env = {**env, "TMPDIR": str(self._build_dir)}  # /tmp is read-only inside
             try:
                 proc = proctree.spawn(boxed or argv, self._workdir, env, stdin_pipe=interactive)
             except OSError as exc:

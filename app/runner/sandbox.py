@@ -54,7 +54,6 @@ _BASE = (
     "--ro-bind", "/", "/",
     "--dev", "/dev",
     "--proc", "/proc",
-    "--tmpfs", "/tmp",
     "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
     "--die-with-parent",
 )  # fmt: skip
@@ -84,8 +83,9 @@ def wrap(
 
     Args:
         argv: the command.
-        writable: folders the program may write (its working folder, a build folder);
-            its working folder is the first.
+        writable: folders the program may write (its working folder, a build folder that
+            is also its TMPDIR); its working folder is the first. Everything else, /tmp
+            included, is read-only: a fresh /tmp would hide toolchains installed under it.
         limits: (prlimit option, soft, hard) caps such as ("--cpu", 2, 3).
     """
     tools = _tools()

@@ -161,3 +161,23 @@ def test_setsid_escapee_with_an_empty_environment_dies_with_stop(tmp_path: Path)
     while _alive("4242.25") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive("4242.25")
+
+
+def test_tools_under_tmp_stay_visible_and_tmpdir_is_writable(tmp_path: Path) -> None:
+    """A toolchain installed under /tmp (a clone there) still runs; TMPDIR can be written."""
+    tool = tmp_path / "tools" / "greet"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho hello from a tool\n")
+    tool.chmod(0o755)
+    out = _run(
+        tmp_path,
+        """
+        import subprocess, tempfile
+        print(subprocess.run([ARGS[0]], capture_output=True, text=True).stdout.strip())
+        with tempfile.NamedTemporaryFile() as fh:
+            fh.write(b"scratch")
+            print("tmp ok")
+        """,
+        str(tool),
+    )
+    assert out.splitlines() == ["hello from a tool", "tmp ok"]

@@ -272,3 +272,16 @@ def test_html_in_a_lesson_title_is_shown_as_plain_text(qtbot, tmp_path):
     labels = [w.model_label, w.device_label, w.lesson_panel.status, w.output_panel.notice]
     assert all(label.textFormat() is Qt.TextFormat.PlainText for label in labels)
     parts.service.shutdown()
+
+
+def test_check_results_say_when_there_is_no_sandbox(app_parts, qtbot, monkeypatch):
+    """Without bubblewrap, Check still runs and its results say the checks are unsandboxed."""
+    from app.runner import sandbox
+
+    monkeypatch.setattr(sandbox, "_tools", lambda: None)
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
+        w.sig_check_requested.emit()
+    assert "without a sandbox" in w.output_panel.notice.text()
+    assert "bubblewrap" in w.output_panel.notice.text()
