@@ -493,7 +493,12 @@ class LessonController(QObject):
     # -- tutor ----------------------------------------------------------------------------
     def tutor_prompt(self, question: str) -> tuple[str, str] | None:
         """The (system, user) texts for a chat question in the open lesson, from its
-        templates; None outside lessons (the tutor's plain prompt is used)."""
+        templates; None outside lessons (the tutor's plain prompt is used).
+
+        Raises:
+            TemplateError: the lesson's template cannot render; the tutor refuses rather
+                than answer without the lesson's rules.
+        """
         lesson = self._lesson
         if lesson is None:
             return None
@@ -511,8 +516,11 @@ class LessonController(QObject):
         }
         try:
             return render(templates["system"], **values), render(templates["chat"], **values)
-        except (TemplateError, KeyError):
-            return None
+        except (TemplateError, KeyError) as exc:  # fail closed: never the generic prompt,
+            raise TemplateError(  # which lacks this lesson's rules (hints only, ...)
+                f"The tutor cannot answer in this lesson: its prompt template does not work "
+                f"({exc}). Tell your teacher; `codetutor lessons check` shows the problem."
+            ) from exc
 
     @Slot()
     def shutdown(self) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.conversation import Conversation
+from app.core.lessons.templates import TemplateError
 from app.llm.backend import ChatMessage, GenerationParams, ModelInfo, StreamStats
 from app.llm.service import LlmService, LlmState
 from app.ui.chat_panel import ChatPanel
@@ -69,10 +70,14 @@ class TutorController(QObject):
             self._panel.add_info("No model is loaded yet, so the tutor cannot answer.", True)
             return None
         self._panel.add_user_message(question)
+        try:
+            built = self.prompt_builder(question) if self.prompt_builder else None
+        except TemplateError as exc:  # a lesson whose prompt cannot be built: refuse
+            self._panel.add_info(str(exc), error=True)
+            return None
         self.conversation.add("user", question)
         n_ctx = self._service.model_info.n_ctx
         budget = max(256, n_ctx - self.params.max_tokens - 64)
-        built = self.prompt_builder(question) if self.prompt_builder else None
         system, latest = built if built else (self._system_prompt(), None)
         messages = [ChatMessage(r, c) for r, c in self.conversation.prompt(system, budget, latest)]
         request_id = self._service.send_chat(messages, self.params)

@@ -285,3 +285,24 @@ def test_check_results_say_when_there_is_no_sandbox(app_parts, qtbot, monkeypatc
         w.sig_check_requested.emit()
     assert "without a sandbox" in w.output_panel.notice.text()
     assert "bubblewrap" in w.output_panel.notice.text()
+
+
+def test_tutor_refuses_when_the_lessons_template_cannot_render(qtbot, tmp_path, starter_spec):
+    """A lesson template that cannot be built makes the tutor refuse with words, never fall
+    back to the generic prompt (which lacks the lesson's hints-only rule)."""
+    course = tmp_path / "course"
+    chat = "{question}" + "{selection}" * 8  # valid, but too long with a big selection
+    _tiny_lesson(course, "strict", "Strict", f'[tutor.templates]\nchat = "{chat}"\n')
+    parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[tmp_path])
+    qtbot.addWidget(parts.window)
+    w = parts.window
+    assert w.lesson_browser.select("course/strict")
+    with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=120_000):
+        parts.service.load_model(starter_spec)
+    w.editor.insert_at_cursor("x = 1\n" * 6000)
+    w.editor.selectAll()
+    assert parts.tutor.ask("Just give me the answer.") is None
+    assert "cannot answer in this lesson" in w.chat.plain_text()
+    assert parts.service.current_request is None and not parts.tutor.conversation.turns
+    parts.lessons.shutdown()
+    parts.service.shutdown()
