@@ -274,7 +274,7 @@ class LocalBackend:
     ) -> ModelInfo:
         """The ModelInfo of the model just loaded with `settings`."""
         assert self._llm is not None
-        offloaded = n_layers if settings.gpu_layers == -1 else min(settings.gpu_layers, n_layers)
+        offloaded = offloaded_layers(settings, n_layers)
         device = device_text(self._gpu, settings, n_layers)
         return ModelInfo(
             name=spec.display_name,
@@ -429,9 +429,14 @@ def model_shape(summary: GgufSummary) -> tuple[int, int, int, int]:
     return n_layers, n_embd, heads, kv_heads
 
 
+def offloaded_layers(settings: RunSettings, n_layers: int) -> int:
+    """How many of the model's `n_layers` layers `settings` puts on the GPU (-1: all)."""
+    return n_layers if settings.gpu_layers == -1 else min(settings.gpu_layers, n_layers)
+
+
 def device_text(gpu: bool, settings: RunSettings, n_layers: int) -> str:
     """Where the model runs, for the status bar: "GPU: 31/31 layers", "CPU only: …"."""
-    offloaded = n_layers if settings.gpu_layers == -1 else min(settings.gpu_layers, n_layers)
+    offloaded = offloaded_layers(settings, n_layers)
     if not gpu:
         device = "CPU only: this build has no GPU support"
     elif offloaded == n_layers:
