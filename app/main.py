@@ -12,10 +12,10 @@ from app.llm.service import LlmService
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.runner import sandbox
 from app.settings import Settings
-from app.ui.lesson_controller import LessonController
+from app.ui.lessons.controller import LessonController
 from app.ui.main_window import MainWindow
-from app.ui.run_controller import RunController
-from app.ui.tutor import TutorController
+from app.ui.run.processes import ProgramRunner
+from app.ui.tutor.controller import TutorController
 
 
 @dataclass
@@ -27,7 +27,7 @@ class AppParts:
     tutor: TutorController
     settings: Settings
     lessons: LessonController
-    runner: RunController
+    runner: ProgramRunner
 
 
 def model_spec_from_settings(settings: Settings) -> ModelSpec:
@@ -91,7 +91,7 @@ def build_app(
         window.chat.add_info(problem, error=True)
     if data_dir is None:
         data_dir = resolve_paths().data_dir
-    runner = RunController(window)
+    runner = ProgramRunner(window)
     store = ProgressStore(data_dir)
     if store.load_problem:
         window.chat.add_info(store.load_problem, error=True)

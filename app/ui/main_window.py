@@ -28,12 +28,12 @@ from app.core.filetypes import (
 )
 from app.llm.backend import ModelInfo, StreamStats
 from app.llm.service import LlmService, LlmState
-from app.ui.chat_panel import ChatPanel
-from app.ui.editor import CodeEditor
-from app.ui.find_bar import FindBar
-from app.ui.lesson_browser import LessonBrowser
-from app.ui.lesson_panel import LessonPanel
-from app.ui.output_panel import OutputPanel
+from app.ui.editor.find_bar import FindBar
+from app.ui.editor.widget import CodeEditor
+from app.ui.lessons.browser import LessonBrowser
+from app.ui.lessons.panel import LessonPanel
+from app.ui.run.output_panel import OutputPanel
+from app.ui.tutor.chat_panel import ChatPanel
 
 SOURCE_FILTER = (
     "Source files (*.py *.cpp *.cc *.h *.hpp *.c *.java *.js *.mjs *.ts *.php *.cs *.sh);;"

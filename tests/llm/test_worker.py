@@ -6,8 +6,8 @@ import time
 
 from app.llm.backend import ChatMessage, GenerationParams
 from app.llm.service import LlmState
-from app.ui.chat_panel import ChatPanel
-from app.ui.tutor import TutorController
+from app.ui.tutor.chat_panel import ChatPanel
+from app.ui.tutor.controller import TutorController
 
 LONG = GenerationParams(max_tokens=400, temperature=0.0, ignore_eos=True)
 

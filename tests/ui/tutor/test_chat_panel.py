@@ -2,7 +2,7 @@
 
 from PySide6.QtGui import QGuiApplication
 
-from app.ui.chat_panel import FLUSH_INTERVAL_MS, ChatPanel
+from app.ui.tutor.chat_panel import FLUSH_INTERVAL_MS, ChatPanel
 
 
 def test_painting_is_throttled_not_per_chunk(qtbot):

@@ -14,7 +14,7 @@ from app.core.conversation import Conversation
 from app.core.lessons.templates import TemplateError
 from app.llm.backend import ChatMessage, GenerationParams, ModelInfo, StreamStats
 from app.llm.service import LlmService, LlmState
-from app.ui.chat_panel import ChatPanel
+from app.ui.tutor.chat_panel import ChatPanel
 
 SYSTEM_PROMPT = (
     "You are Code Tutor, a patient programming teacher for beginners. Explain in plain words, "

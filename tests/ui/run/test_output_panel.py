@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QTextCursor
 
 from app.runner.checks import CheckResult
 from app.runner.result import RunResult
-from app.ui.output_panel import (
+from app.ui.run.output_panel import (
     INPUT_COLOUR,
     MAX_BLOCKS,
     MAX_LINE_CHARS,

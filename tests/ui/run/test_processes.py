@@ -10,16 +10,16 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from app.runner.checks import CheckSpec
-from app.ui.output_panel import MAX_BLOCKS, OutputPanel
-from app.ui.run_controller import RunController
+from app.ui.run.output_panel import MAX_BLOCKS, OutputPanel
+from app.ui.run.processes import ProgramRunner
 
 pytestmark = pytest.mark.slow  # runs real child processes
 
 
 @pytest.fixture
 def wired(qtbot):
-    """A RunController and an OutputPanel wired the way the app wires them."""
-    controller = RunController()
+    """A ProgramRunner and an OutputPanel wired the way the app wires them."""
+    controller = ProgramRunner()
     panel = OutputPanel()
     qtbot.addWidget(panel)
     panel.resize(700, 400)
@@ -42,7 +42,7 @@ def _program(tmp_path: Path, source: str, name: str = "main.py") -> Path:
     return path
 
 
-def _run(controller: RunController, panel: OutputPanel, main: Path, limit: float = 10.0) -> bool:
+def _run(controller: ProgramRunner, panel: OutputPanel, main: Path, limit: float = 10.0) -> bool:
     """Start `main` the way the app does: the panel first, then the controller."""
     panel.begin_run(f"Running {main.name}")
     return controller.run("python", main, main.parent, time_limit_s=limit)
@@ -223,7 +223,7 @@ def test_checks_without_toolchain_report_why(qtbot, wired, lesson, monkeypatch):
 
 def test_shutdown_stops_the_program_and_drops_its_result(qtbot, tmp_path):
     """shutdown() ends a running program promptly; no signal follows it."""
-    controller = RunController()
+    controller = ProgramRunner()
     main = _program(tmp_path, "while True:\n    pass\n")
     results = []
     controller.sig_run_finished.connect(results.append)

@@ -23,7 +23,7 @@ from app.runner.process import RunResult, RunSession, ToolchainMissingError
 log = logging.getLogger(__name__)
 
 
-class RunController(QObject):
+class ProgramRunner(QObject):
     """Starts, feeds and stops one program at a time, and runs checks in a background thread."""
 
     sig_run_started = Signal()
@@ -277,7 +277,7 @@ class RunController(QObject):
         return True
 
 
-def _post(controller: RunController, name: str, *args: object) -> None:
+def _post(controller: ProgramRunner, name: str, *args: object) -> None:
     """Emit the controller's queued private signal `name` from a worker thread.
 
     The controller may already be deleted when the app is closing; then nobody is listening.

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from app.ui.editor import CodeEditor
+from app.ui.editor.widget import CodeEditor
 
 
 class FindBar(QWidget):

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import QWidget
 from pyside6_scintilla import ScintillaEdit
 
-from app.ui.languages import LEXERS, style_for_tags
+from app.ui.editor.languages import LEXERS, style_for_tags
 
 STYLE_DEFAULT = 32
 STYLE_LINENUMBER = 33

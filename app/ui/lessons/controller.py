@@ -1,6 +1,6 @@
 """Drives lessons: opening them, autosave, Run (F5), Check (F6), hints, reset, next/previous.
 
-Runs on the UI thread. Programs and checks run in child processes through RunController, so
+Runs on the UI thread. Programs and checks run in child processes through ProgramRunner, so
 nothing here blocks the window. The learner's code is on disk within about a second of the
 last keystroke, in the lesson's workspace under the user data folder.
 """
@@ -36,7 +36,7 @@ from app.runner.checks import specs_from_lesson
 from app.runner.errors import parse_errors
 from app.settings import Settings
 from app.ui.main_window import MainWindow
-from app.ui.run_controller import RunController
+from app.ui.run.processes import ProgramRunner
 
 _LAST_SAVED = (
     "Your latest changes could not be saved, so this uses the last saved version of {name}."
@@ -62,7 +62,7 @@ class LessonController(QObject):
         self,
         window: MainWindow,
         store: ProgressStore,
-        runner: RunController,
+        runner: ProgramRunner,
         settings: Settings,
         roots: list[Path],
         parent: QObject | None = None,

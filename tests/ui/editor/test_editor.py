@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from app.ui.editor import CodeEditor
+from app.ui.editor.widget import CodeEditor
 
 SAMPLES = {
     "python": ('def f():\n    s = "hi"  # note\n', "def", '"hi"', "# note"),
