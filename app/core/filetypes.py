@@ -1,54 +1,40 @@
-"""File types: which language a file is, by extension, and whether it is fit to edit."""
+"""File types: which language a file is, by extension, and whether it is fit to edit.
+
+The language tables are views of the registry in `app.core.languages`; `language_for_path` is
+re-exported from there.
+"""
 
 from __future__ import annotations
 
 import errno
 from pathlib import Path
 
-LANGUAGE_BY_EXTENSION: dict[str, str] = {
-    ".py": "python",
-    ".pyw": "python",
-    ".cpp": "cpp",
-    ".cc": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".h": "cpp",
-    ".c": "cpp",
-    ".java": "java",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".ts": "typescript",
-    ".php": "php",
-    ".cs": "csharp",
-    ".sh": "bash",
-    ".bash": "bash",
-}
+from app.core.languages import LANGUAGES, PLAIN_TEXT, extension_map, language_for_path
+
+__all__ = [
+    "LANGUAGE_BY_EXTENSION",
+    "LANGUAGE_NAMES",
+    "MAX_EDITOR_BYTES",
+    "UnsuitableFileError",
+    "language_for_path",
+    "read_source_file",
+    "save_problem_words",
+]
+
+LANGUAGE_BY_EXTENSION: dict[str, str] = extension_map()
+"""File extension (".py") -> language id, from `app.core.languages`."""
 
 LANGUAGE_NAMES: dict[str, str] = {
-    "python": "Python",
-    "cpp": "C++",
-    "java": "Java",
-    "javascript": "JavaScript",
-    "typescript": "TypeScript",
-    "php": "PHP",
-    "csharp": "C#",
-    "bash": "Bash",
-    "text": "Plain text",
+    **{language.id: language.name for language in LANGUAGES.values()},
+    PLAIN_TEXT.id: PLAIN_TEXT.name,
 }
+"""Language id -> display name, plain text ("text") included, from `app.core.languages`."""
 
 MAX_EDITOR_BYTES = 5 * 1024 * 1024
 
 
 class UnsuitableFileError(Exception):
     """A file the editor should not open; `str()` is a message for the learner."""
-
-
-def language_for_path(path: str | Path | None) -> str:
-    """The language id for a file name, or "text" when the extension is unknown."""
-    if not path:
-        return "text"
-    return LANGUAGE_BY_EXTENSION.get(Path(path).suffix.lower(), "text")
 
 
 def read_source_file(path: str | Path, max_bytes: int = MAX_EDITOR_BYTES) -> str:

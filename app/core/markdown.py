@@ -16,6 +16,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from app.core.languages import language_for_fence
+
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+#.-]*)\s*$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
@@ -25,7 +27,6 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 
 _FORMATTER = HtmlFormatter(nowrap=True, noclasses=True, style="friendly")
-_LANG_ALIASES = {"c++": "cpp", "c#": "csharp", "cs": "csharp", "sh": "bash", "shell": "bash"}
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,12 @@ HIGHLIGHT_LIMIT = 50_000  # characters of one code block that are coloured
 
 
 def highlight_code(code: str, language: str) -> str:
-    """HTML (inline styles) for `code` highlighted as `language`; plain text if unknown."""
-    name = _LANG_ALIASES.get(language.lower(), language.lower()) if language else ""
+    """HTML (inline styles) for `code` highlighted as `language`; plain text if unknown.
+
+    `language` is a fence name: a registered language's id or alias (see `app.core.languages`;
+    every id is also a Pygments name), or else any name Pygments knows.
+    """
+    name = (language_for_fence(language) or language.lower()) if language else ""
     if len(code) > HIGHLIGHT_LIMIT:  # colouring a huge block would take seconds: plain
         name = ""
     try:

@@ -10,10 +10,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.lessons.model import CheckDef
+from app.core.lessons.model import CheckSpec
 from app.runner.process import RunResult, run_command, run_program
 from app.runner.toolchains import ToolchainMissingError, child_env, find_toolchain, python_command
 
@@ -73,32 +73,9 @@ sys.exit(1 if failed else 0)
 """
 
 
-@dataclass(frozen=True)
-class CheckSpec:
-    """One check of a lesson.
-
-    Attributes:
-        kind: "output" (compare stdout), "test" (run a test file) or "runs" (exit code 0).
-        message: what to tell the learner when it fails.
-        stdin: the program's input (kind "output" and "runs").
-        expected: the expected stdout (kind "output").
-        match: "exact" (trailing spaces of lines and trailing blank lines ignored), "contains"
-            or "regex" (searched, multi-line).
-        file: the test file, an absolute path (kind "test"): pytest-style Python for Python,
-            otherwise a bash script run with the main file's path as $1 that must exit 0.
-    """
-
-    kind: str
-    message: str
-    stdin: str = ""
-    expected: str = ""
-    match: str = "exact"
-    file: Path | None = None
-
-
-def specs_from_lesson(checks: Sequence[CheckDef]) -> list[CheckSpec]:
-    """The runner's specs for a lesson's checks (app.core's CheckDef has the same fields)."""
-    return [CheckSpec(**asdict(check)) for check in checks]
+def specs_from_lesson(checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+    """The checks of a lesson as a list to run (lessons and the runner share `CheckSpec`)."""
+    return list(checks)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from app.core.languages import LANGUAGES
+
 
 @dataclass(frozen=True)
 class ErrorLocation:
@@ -38,8 +40,8 @@ def parse_errors(language: str, output: str) -> list[ErrorLocation]:
     shows them, so the first item is the first error.
 
     Args:
-        language: the language id ("python", "cpp", "java", "javascript", "typescript", "php",
-            "bash", "csharp"); any other gives an empty list.
+        language: a language id of `app.core.languages` ("python", "cpp", ...); its
+            `error_parser` picks the parsers. Any other id gives an empty list.
         output: the text (stderr, or stdout and stderr together), colour codes allowed.
 
     Returns:
@@ -47,7 +49,7 @@ def parse_errors(language: str, output: str) -> list[ErrorLocation]:
     """
     lines = _ANSI.sub("", output).replace("\r\n", "\n").split("\n")
     found = sorted(
-        (hit for parser in _PARSERS.get(language, ()) for hit in parser(lines)),
+        (hit for parser in parsers_for(language) for hit in parser(lines)),
         key=lambda hit: hit[0],
     )
     seen: set[tuple[str, int]] = set()
@@ -258,13 +260,22 @@ def _caret_column(lines: list[str], index: int) -> int | None:
     return lines[index].index("^") + 1
 
 
-_PARSERS: dict[str, tuple[_Parser, ...]] = {
+ERROR_PARSERS: dict[str, tuple[_Parser, ...]] = {
     "python": (_python,),
-    "cpp": (_gcc,),
+    "gcc": (_gcc,),
     "java": (_javac, _java_runtime),
-    "javascript": (_node,),
+    "node": (_node,),
     "typescript": (_tsc, _node),
     "php": (_php,),
     "bash": (_bash,),
     "csharp": (_csharp,),
 }
+"""Error parser id (`Language.error_parser`) -> the parsers run on the output, in turn."""
+
+
+def parsers_for(language: str) -> tuple[_Parser, ...]:
+    """The parsers for a language id's output; none for plain text or an unknown id."""
+    entry = LANGUAGES.get(language)
+    if entry is None or entry.error_parser is None:
+        return ()
+    return ERROR_PARSERS.get(entry.error_parser, ())

@@ -10,27 +10,25 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.core.lessons.loader import is_course_folder
-from app.core.lessons.model import CheckDef
+from app.core.lessons.model import CheckSpec
 from app.core.lessons.validate import RunChecks, ToolchainProbe, validate
 
 
 def runner_adapter() -> tuple[RunChecks, ToolchainProbe] | str:
-    """The real runner from `app.runner`, adapted to CheckDef; or why it is unavailable.
+    """The real runner from `app.runner`, adapted to `RunChecks`; or why it is unavailable.
 
     Imported lazily so that a broken runner still lets the files be validated.
     """
     try:
         from app.runner.checks import run_checks as real_run_checks
-        from app.runner.checks import specs_from_lesson
         from app.runner.toolchains import find_toolchain
     except ImportError as exc:
         return f"the code runner is not available ({exc})"
 
     def run(
-        language: str, main_file: str, files_dir: Path, checks: Sequence[CheckDef], **kw: Any
+        language: str, main_file: str, files_dir: Path, checks: Sequence[CheckSpec], **kw: Any
     ) -> Sequence[Any]:
-        specs = specs_from_lesson(checks)
-        return real_run_checks(language, main_file, files_dir, specs, **kw)
+        return real_run_checks(language, main_file, files_dir, checks, **kw)
 
     def missing(language: str) -> str | None:
         toolchain = find_toolchain(language)

@@ -12,29 +12,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-LANGUAGES: tuple[str, ...] = (
-    "python",
-    "javascript",
-    "typescript",
-    "bash",
-    "cpp",
-    "java",
-    "php",
-    "csharp",
-)
+from app.core.languages import LANGUAGES as REGISTRY
+from app.core.languages import display_name
 
-_DISPLAY_NAMES = {
-    "python": "Python",
-    "javascript": "JavaScript",
-    "typescript": "TypeScript",
-    "bash": "Bash scripts",
-    "cpp": "C++",
-    "java": "Java",
-    "php": "PHP",
-    "csharp": "C#",
-}
-
-# language -> (what is needed, apt package(s), Homebrew formula)
+# toolchain id -> (what is needed, apt package(s), Homebrew formula)
 _INSTALL_HINTS = {
     "python": ("Python 3", "python3", "python"),
     "javascript": ("Node.js", "nodejs", "node"),
@@ -45,6 +26,14 @@ _INSTALL_HINTS = {
     "php": ("the PHP interpreter", "php-cli", "php"),
     "csharp": ("the Mono C# compiler and runtime (mcs and mono)", "mono-devel", "mono"),
 }
+
+TOOLCHAINS: tuple[str, ...] = tuple(_INSTALL_HINTS)
+"""The toolchain ids this module finds and builds commands for (`Language.toolchain`)."""
+
+LANGUAGES: tuple[str, ...] = tuple(
+    language.id for language in REGISTRY.values() if language.toolchain in TOOLCHAINS
+)
+"""The ids of the languages Code Tutor can run, in the registry's order."""
 
 _EXTRA_HINTS = {
     "typescript": " Node.js 22.6 or newer can also run TypeScript by itself.",
@@ -86,20 +75,28 @@ class LaunchPlan:
     env: dict[str, str]
 
 
+def toolchain_id(language: str) -> str | None:
+    """The id of the toolchain that runs `language` (one of `TOOLCHAINS`), or None."""
+    entry = REGISTRY.get(language)
+    toolchain = entry.toolchain if entry is not None else None
+    return toolchain if toolchain in TOOLCHAINS else None
+
+
 def missing_message(language: str) -> str:
     """Plain words saying what to install to run `language`."""
-    if language not in _INSTALL_HINTS:
-        names = ", ".join(_DISPLAY_NAMES[lang] for lang in LANGUAGES)
+    toolchain = toolchain_id(language)
+    if toolchain is None:
+        names = ", ".join(display_name(lang) for lang in LANGUAGES)
         return f"Code Tutor cannot run “{language}” files. It runs {names}."
-    what, apt, brew = _INSTALL_HINTS[language]
+    what, apt, brew = _INSTALL_HINTS[toolchain]
     if sys.platform == "darwin":
         how = f"Install it with: brew install {brew}"
     elif sys.platform == "win32":
         how = "Install it, make sure it is on your PATH, then restart Code Tutor"
     else:
         how = f"Install it with: sudo apt install {apt}"
-    extra = _EXTRA_HINTS.get(language, "")
-    return f"To run {_DISPLAY_NAMES[language]} you need {what}. {how}.{extra}"
+    extra = _EXTRA_HINTS.get(toolchain, "")
+    return f"To run {display_name(language)} you need {what}. {how}.{extra}"
 
 
 def find_toolchain(language: str) -> Toolchain:
@@ -111,7 +108,8 @@ def find_toolchain(language: str) -> Toolchain:
     Returns:
         The toolchain; when not available, `missing_message` says what to install.
     """
-    programs = _resolve(language)
+    toolchain = toolchain_id(language)
+    programs = _resolve(toolchain) if toolchain else None
     if programs is None:
         return Toolchain(language, False, missing_message(language))
     return Toolchain(language, True, "")
@@ -136,7 +134,7 @@ def child_env(language: str | None = None) -> dict[str, str]:
         for key in ("SYSTEMROOT", "PATHEXT", "TEMP", "TMP", "USERPROFILE", "APPDATA", "COMSPEC"):
             if key in os.environ:
                 env[key] = os.environ[key]
-    if language == "csharp":
+    if language is not None and toolchain_id(language) == "csharp":
         env.update(
             DOTNET_CLI_TELEMETRY_OPTOUT="1",
             DOTNET_NOLOGO="1",
@@ -173,27 +171,28 @@ def build_plan(language: str, main_file: Path, workdir: Path, build_dir: Path) -
     Raises:
         ToolchainMissingError: something needed is not installed.
     """
-    programs = _resolve(language)
+    toolchain = toolchain_id(language)
+    programs = _resolve(toolchain) if toolchain else None
     if programs is None:
         raise ToolchainMissingError(missing_message(language))
     main = str(main_file)
     env = child_env(language)
     steps: list[tuple[str, ...]] = []
-    if language == "python":
+    if toolchain == "python":
         run = python_command(main_file)
-    elif language == "javascript":
+    elif toolchain == "javascript":
         run = [programs["node"], main]
-    elif language == "bash":
+    elif toolchain == "bash":
         run = [programs["bash"], main]
-    elif language == "php":
+    elif toolchain == "php":
         run = [programs["php"], "-d", "display_errors=stderr", "-d", "log_errors=0"]
         run += ["-d", "html_errors=0", main]
-    elif language == "cpp":
+    elif toolchain == "cpp":
         exe = str(build_dir / ("prog.exe" if sys.platform == "win32" else "prog"))
         steps.append((programs["cxx"], "-std=c++17", "-O0", "-o", exe, main))
         # stdout to a pipe is fully buffered by C stdio; line buffering streams it live.
         run = [programs["stdbuf"], "-oL", exe] if "stdbuf" in programs else [exe]
-    elif language == "java":
+    elif toolchain == "java":
         fast = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
         steps.append(
             (programs["javac"], *(f"-J{flag}" for flag in fast), "-encoding", "UTF-8")
@@ -201,16 +200,16 @@ def build_plan(language: str, main_file: Path, workdir: Path, build_dir: Path) -
         )
         run = [programs["java"], *fast, "-Dfile.encoding=UTF-8", "-cp", str(build_dir)]
         run.append(_java_class_name(main_file))
-    elif language == "typescript":
+    elif toolchain == "typescript":
         run = _typescript_plan(programs, main_file, workdir, build_dir, steps)
-    elif language == "csharp":
+    elif toolchain == "csharp":
         if "mono" in programs:
             exe = str(build_dir / "prog.exe")
             steps.append((programs["mcs"], "-debug", f"-out:{exe}", main))
             run = [programs["mono"], "--debug", exe]
         else:
             run = [programs["dotnet"], "run", main]
-    else:  # pragma: no cover - _resolve returned None for unknown languages
+    else:  # pragma: no cover - _resolve returned None for unknown toolchains
         raise ToolchainMissingError(missing_message(language))
     return LaunchPlan(tuple(steps), tuple(run), env)
 
@@ -266,31 +265,31 @@ def _python_executable() -> str | None:
     return base if base and Path(base).exists() else sys.executable
 
 
-def _resolve(language: str) -> dict[str, str] | None:
-    """Paths of the programs `language` needs, or None when something is missing."""
+def _resolve(toolchain: str) -> dict[str, str] | None:
+    """Paths of the programs toolchain `toolchain` needs, or None when something is missing."""
     found: dict[str, str | None]
-    if language == "python":
+    if toolchain == "python":
         found = {"python": _python_executable()}
-    elif language == "javascript":
+    elif toolchain == "javascript":
         found = {"node": _which("node", "nodejs")}
-    elif language == "bash":
+    elif toolchain == "bash":
         found = {"bash": _which("bash")}
-    elif language == "php":
+    elif toolchain == "php":
         found = {"php": _which("php")}
-    elif language == "cpp":
+    elif toolchain == "cpp":
         found = {"cxx": _which("g++", "clang++")}
         stdbuf = _which("stdbuf") if sys.platform.startswith("linux") else None
         if stdbuf:
             found["stdbuf"] = stdbuf
-    elif language == "java":
+    elif toolchain == "java":
         found = {"javac": _which("javac"), "java": _which("java")}
-    elif language == "typescript":
+    elif toolchain == "typescript":
         node = _which("node", "nodejs")
         tsc = _which("tsc")
         if node and not tsc and _program_version(node) < (22, 6):
             node = None
         found = {"node": node, "tsc": tsc} if tsc else {"node": node}
-    elif language == "csharp":
+    elif toolchain == "csharp":
         mcs, mono, dotnet = _which("mcs"), _which("mono"), _which("dotnet")
         if mcs and mono:
             found = {"mcs": mcs, "mono": mono}

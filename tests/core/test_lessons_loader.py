@@ -9,7 +9,7 @@ import pytest
 
 from app.core.lessons import (
     BrokenLesson,
-    CheckDef,
+    CheckSpec,
     Lesson,
     LessonError,
     load_course,
@@ -48,8 +48,8 @@ def test_good_lesson_loads_with_every_field(make_lesson):
     assert lesson.time_limit == 10.0
     assert lesson.hints == ("Use print().", "Put the text in quotes.")
     assert lesson.checks == (
-        CheckDef("output", "Print exactly Hello, world!", "", "Hello, world!\n", "exact", None),
-        CheckDef("test", "The tests must pass", file=(path / "checks/test_main.py").absolute()),
+        CheckSpec("output", "Print exactly Hello, world!", "", "Hello, world!\n", "exact", None),
+        CheckSpec("test", "The tests must pass", file=(path / "checks/test_main.py").absolute()),
     )
     assert lesson.checks[1].file.read_text().startswith("def test_nothing")
     assert lesson.policy.help == "hints"

@@ -6,15 +6,11 @@ import pytest
 
 from app.core.lessons import Lesson, load_courses
 from app.paths import BUILTIN_LESSONS_DIR
-from app.runner.checks import run_checks, specs_from_lesson
+from app.runner.checks import run_checks
 from app.runner.toolchains import find_toolchain
 
 COURSES = load_courses([BUILTIN_LESSONS_DIR])
 LESSONS = [lesson for course in COURSES for lesson in course.lessons]
-
-
-def _specs(lesson: Lesson) -> list:
-    return specs_from_lesson(lesson.checks)
 
 
 def test_builtin_courses_are_complete():
@@ -38,7 +34,7 @@ def test_reference_solution_passes_and_starter_does_not(lesson):
         lesson.language,
         lesson.main,
         lesson.solution_dir,
-        _specs(lesson),
+        lesson.checks,
         time_limit_s=lesson.time_limit,
     )
     assert all(r.passed for r in solved), [r.details for r in solved if not r.passed]
@@ -46,7 +42,7 @@ def test_reference_solution_passes_and_starter_does_not(lesson):
         lesson.language,
         lesson.main,
         lesson.starter_dir,
-        _specs(lesson),
+        lesson.checks,
         time_limit_s=lesson.time_limit,
     )
     assert not all(r.passed for r in started)

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from runner_helpers import write_source as _write
 
-from app.runner.checks import PASSED, CheckResult, CheckSpec, run_checks
+import app.runner
+from app.core.lessons import CheckSpec as LessonCheck
+from app.runner.checks import PASSED, CheckResult, CheckSpec, run_checks, specs_from_lesson
 from app.runner.process import ToolchainMissingError
 
 pytestmark = pytest.mark.slow
@@ -192,6 +194,13 @@ def test_script_test_for_other_languages_gets_the_main_file(tmp_path: Path) -> N
     _write(folder, "main.sh", 'echo "sum: 23"\n')
     result = _one("bash", "main.sh", folder, check)
     assert result == CheckResult(False, "Print the sum.", "expected 'sum: 5', got 'sum: 23'")
+
+
+def test_lesson_checks_are_the_runners_specs() -> None:
+    """A lesson's checks are the runner's CheckSpec, so they run as loaded, unconverted."""
+    assert CheckSpec is LessonCheck is app.runner.CheckSpec
+    checks = (LessonCheck("runs", "Runs."), LessonCheck("output", "Hi.", expected="hi"))
+    assert specs_from_lesson(checks) == list(checks)
 
 
 def test_unknown_check_kind_fails_with_an_explanation(learner: Path) -> None:

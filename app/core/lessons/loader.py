@@ -22,7 +22,7 @@ from app.core.lessons.model import (
     LANGUAGES,
     MATCH_MODES,
     BrokenLesson,
-    CheckDef,
+    CheckSpec,
     Course,
     Lesson,
     LessonError,
@@ -132,7 +132,7 @@ def _time_limit(r: TomlReader, data: dict[str, Any]) -> float:
     return float(value)
 
 
-def _checks(r: TomlReader, data: dict[str, Any], lesson_dir: Path) -> tuple[CheckDef, ...]:
+def _checks(r: TomlReader, data: dict[str, Any], lesson_dir: Path) -> tuple[CheckSpec, ...]:
     raw = data.get("checks", MISSING)
     if raw is MISSING or raw == []:
         r.error(None, "a lesson needs at least one [[checks]] table")
@@ -140,7 +140,7 @@ def _checks(r: TomlReader, data: dict[str, Any], lesson_dir: Path) -> tuple[Chec
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
         r.error(("checks",), "'checks' must be written as [[checks]] tables")
         return ()
-    checks: list[CheckDef] = []
+    checks: list[CheckSpec] = []
     for i, table in enumerate(raw):
         where: Where = ("checks", i)
         label = f"check {i + 1}: "
@@ -169,7 +169,7 @@ def _checks(r: TomlReader, data: dict[str, Any], lesson_dir: Path) -> tuple[Chec
         elif kind == "test":
             file = _check_file(r, table, where, label, lesson_dir)
         if kind is not None and message is not None:
-            checks.append(CheckDef(kind, message, stdin, expected, match or "exact", file))
+            checks.append(CheckSpec(kind, message, stdin, expected, match or "exact", file))
     return tuple(checks)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LANGUAGES = ("python", "cpp", "java", "javascript", "typescript", "php", "csharp", "bash")
-"""The languages a course or lesson may name."""
+from app.core.languages import LANGUAGES as REGISTRY
+
+LANGUAGES: tuple[str, ...] = tuple(REGISTRY)
+"""The languages a course or lesson may name: the ids of `app.core.languages.LANGUAGES`."""
 
 CHECK_KINDS = ("output", "test", "runs")
 MATCH_MODES = ("exact", "contains", "regex")
@@ -34,19 +36,22 @@ class LessonError:
 
 
 @dataclass(frozen=True)
-class CheckDef:
-    """One check of a lesson, as written in lesson.toml.
+class CheckSpec:
+    """One check of a lesson, as written in lesson.toml and as the runner runs it.
 
-    Same field names as `app.runner.checks.CheckSpec`; the UI converts one to the other
-    (core does not import the runner).
+    `app.runner.checks` runs these as they are (it re-exports the name).
 
     Attributes:
-        kind: "output" (compare stdout), "test" (run a test file) or "runs" (exits cleanly).
+        kind: "output" (compare stdout), "test" (run a test file) or "runs" (exits cleanly
+            with exit code 0).
         message: shown to the learner when the check fails.
         stdin: text fed to the program (output and runs checks).
-        expected: the expected output (output checks).
-        match: "exact", "contains" or "regex" (output checks).
-        file: the absolute path of the test file (test checks), else None.
+        expected: the expected stdout (output checks).
+        match: "exact" (trailing spaces of lines and trailing blank lines ignored), "contains"
+            or "regex" (searched, multi-line) (output checks).
+        file: the absolute path of the test file (test checks), else None: pytest-style Python
+            for Python, otherwise a bash script run with the main file's path as $1 that must
+            exit 0.
     """
 
     kind: str
@@ -55,6 +60,10 @@ class CheckDef:
     expected: str = ""
     match: str = "exact"
     file: Path | None = None
+
+
+CheckDef = CheckSpec
+"""The former name of `CheckSpec` in app.core."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,7 @@ class Lesson:
     path: Path
     time_limit: float
     hints: tuple[str, ...]
-    checks: tuple[CheckDef, ...]
+    checks: tuple[CheckSpec, ...]
     policy: TutorPolicy
     starter_dir: Path
     solution_dir: Path

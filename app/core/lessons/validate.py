@@ -18,7 +18,7 @@ from app.core.lessons.loader import load_courses, load_lesson
 from app.core.lessons.model import BrokenLesson, Lesson, LessonError
 
 RunChecks = Callable[..., Sequence[Any]]
-"""`run(language, main_file, files_dir, checks: Sequence[CheckDef], *, time_limit_s)`.
+"""`run(language, main_file, files_dir, checks: Sequence[CheckSpec], *, time_limit_s)`.
 
 Returns one result per check, each with `passed`, `message` and `details` attributes
 (as `app.runner.checks.CheckResult`).

@@ -1,9 +1,16 @@
-"""Per-language data for the editor: the Lexilla lexer and its keyword lists."""
+"""Per-language data for the editor: the Lexilla lexer and its keyword lists.
+
+Which lexer a language uses comes from the registry (`app.core.languages`); the keyword lists
+and block openers live here.
+"""
 
 from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
+
+from app.core.languages import LANGUAGES
+from app.ui.common.theme import THEME, rgb
 
 
 @dataclass(frozen=True)
@@ -58,28 +65,36 @@ _PHP = (
     "try unset use var while xor yield true false null"
 )
 
-LEXERS: dict[str, LexerSpec] = {
-    "python": LexerSpec("python", {0: " ".join(keyword.kwlist + keyword.softkwlist)}, (":",)),
-    "cpp": LexerSpec("cpp", {0: _CPP}, ("{",)),
-    "java": LexerSpec("cpp", {0: _JAVA}, ("{",)),
-    "javascript": LexerSpec("cpp", {0: _JS}, ("{",)),
-    "typescript": LexerSpec("cpp", {0: _TS}, ("{",)),
-    "csharp": LexerSpec("cpp", {0: _CS}, ("{",)),
-    "bash": LexerSpec("bash", {0: _BASH}, ("then", "do", "{")),
-    "php": LexerSpec("phpscript", {4: _PHP}, ("{",)),
+# language id -> (keyword lists by Lexilla word-list index, words after which a line indents)
+_WORDS: dict[str, tuple[dict[int, str], tuple[str, ...]]] = {
+    "python": ({0: " ".join(keyword.kwlist + keyword.softkwlist)}, (":",)),
+    "cpp": ({0: _CPP}, ("{",)),
+    "java": ({0: _JAVA}, ("{",)),
+    "javascript": ({0: _JS}, ("{",)),
+    "typescript": ({0: _TS}, ("{",)),
+    "csharp": ({0: _CS}, ("{",)),
+    "bash": ({0: _BASH}, ("then", "do", "{")),
+    "php": ({4: _PHP}, ("{",)),
 }
+
+LEXERS: dict[str, LexerSpec] = {
+    language.id: LexerSpec(language.lexer, *_WORDS.get(language.id, ({}, ())))
+    for language in LANGUAGES.values()
+    if language.lexer is not None
+}
+"""Language id -> how the editor highlights it; plain text (no lexer) is not here."""
 
 # Colours by Lexilla's style tags (the lexer says what each of its styles is).
 TAG_COLOURS: list[tuple[str, int, bool, bool]] = [
     # (tag, 0xRRGGBB, bold, italic); the first matching tag wins
-    ("error", 0xC62828, False, False),
-    ("comment", 0x6A737D, False, True),
-    ("keyword", 0x0033B3, True, False),
-    ("literal string", 0x067D17, False, False),
-    ("literal numeric", 0x1750EB, False, False),
-    ("literal", 0x067D17, False, False),
-    ("preprocessor", 0x9E880D, False, False),
-    ("operator", 0x5A5A5A, False, False),
+    ("error", rgb(THEME.error), False, False),
+    ("comment", rgb(THEME.syntax_comment), False, True),
+    ("keyword", rgb(THEME.syntax_keyword), True, False),
+    ("literal string", rgb(THEME.syntax_string), False, False),
+    ("literal numeric", rgb(THEME.syntax_number), False, False),
+    ("literal", rgb(THEME.syntax_string), False, False),
+    ("preprocessor", rgb(THEME.syntax_preprocessor), False, False),
+    ("operator", rgb(THEME.syntax_operator), False, False),
 ]
 
 
