@@ -43,12 +43,15 @@ run: $(STAMP) $(TSC_STAMP)
 test: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/codetutor lessons check
 	@$(PY) -c 'import llama_cpp; print("llama.cpp system info:", llama_cpp.llama_print_system_info().decode().strip())'
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --cov=app --cov-report=term --cov-fail-under=80 -q
 
+# lint-imports: the dependency direction between app's packages ([tool.importlinter]).
 lint:
 	$(VENV)/bin/ruff check app tests && $(VENV)/bin/ruff format --check app tests
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 format:
 	$(VENV)/bin/ruff format app tests && $(VENV)/bin/ruff check --fix app tests

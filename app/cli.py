@@ -132,7 +132,10 @@ def run_lessons_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
+    from app import __version__
+
     parser = argparse.ArgumentParser(prog="codetutor", description="Code Tutor")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
     gui = sub.add_parser("gui", help="open the app (the default)")
     for p in (parser, gui):

@@ -2,11 +2,16 @@
 
 Files are TOML with flat `section.key` tables. The admin file may lock keys:
 `[locked] keys = ["model.path"]`; a locked key ignores the user layer and the UI shows it locked.
+Only settings marked `lockable` in `SCHEMA` can be locked; the admin file naming any other key
+there is reported in `Settings.problems`.
+
+What the app remembers between runs (the last lesson opened) is not a setting: see app.state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import shutil
 import stat
@@ -26,14 +31,18 @@ MAX_DEPTH = 4  # [section] key = value, plus [locked]; deeper nesting is not our
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting of the schema: its default, what it is called, and the values it takes.
+    """One setting of the schema: its type and default, what it is called, the values it takes.
 
     Attributes:
         key: "section.name".
-        default: the built-in value; its type is the setting's type.
-        label: what the setting is, in words, for messages.
+        default: the built-in value; its type is the setting's type (`value_type`).
+        label: what the setting is, in words, for messages ("the model file").
         minimum: the smallest number allowed (numbers only).
         maximum: the largest number allowed (numbers only).
+        help: one or two sentences on what the setting does, for a settings dialog and the
+            command line.
+        lockable: whether a site administrator may lock it (`[locked] keys = [...]` in the
+            site-wide file). Settings that are the learner's own business stay unlockable.
     """
 
     key: str
@@ -41,6 +50,18 @@ class Setting:
     label: str
     minimum: float | None = None
     maximum: float | None = None
+    help: str = ""
+    lockable: bool = True
+
+    @property
+    def value_type(self) -> type:
+        """The type of the setting's values: bool, int, float, str or list (of text)."""
+        return type(self.default)
+
+    @property
+    def type_words(self) -> str:
+        """The type in words ("whole number", "list of text"), for messages and help."""
+        return _type_words(self.default)
 
     def problem(self, value: Any) -> str | None:
         """Why `value` cannot be this setting, or None when it can."""
@@ -68,14 +89,67 @@ def _type_words(default: Any) -> str:
 SCHEMA: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("model.path", "", "the model file"),
-        Setting("model.chat_format", "", "the chat format"),
-        Setting("model.n_ctx", 4096, "the model's context length", 256, 131_072),
-        Setting("tutor.max_tokens", 512, "the longest reply, in tokens", 1, 8192),
-        Setting("tutor.temperature", 0.2, "the tutor's temperature", 0.0, 2.0),
-        Setting("lessons.last", "", "the last lesson opened"),
-        Setting("lessons.extra_dirs", [], "extra lesson folders"),
-        Setting("locked.keys", [], "the settings the administrator locked"),
+        Setting(
+            "model.path",
+            "",
+            "the model file",
+            help="The GGUF model file the tutor runs. Empty means the built-in starter model.",
+        ),
+        Setting(
+            "model.chat_format",
+            "",
+            "the chat format",
+            help=(
+                'How the tutor\'s messages are laid out for the model, e.g. "llama-2" for '
+                "Code Llama - Instruct. Empty means the model file's own template."
+            ),
+        ),
+        Setting(
+            "model.n_ctx",
+            4096,
+            "the model's context length",
+            256,
+            131_072,
+            help=(
+                "How many tokens of conversation and code the model sees at once. More "
+                "remembers more of the chat but needs more memory."
+            ),
+        ),
+        Setting(
+            "tutor.max_tokens",
+            512,
+            "the longest reply, in tokens",
+            1,
+            8192,
+            help="The longest reply the tutor writes, in tokens (a token is about 3/4 of a word).",
+        ),
+        Setting(
+            "tutor.temperature",
+            0.2,
+            "the tutor's temperature",
+            0.0,
+            2.0,
+            help=(
+                "How much the tutor's wording varies: 0 gives the same answer each time, higher "
+                "values more varied and less reliable ones."
+            ),
+        ),
+        Setting(
+            "lessons.extra_dirs",
+            [],
+            "extra lesson folders",
+            help="Folders of lesson courses shown beside the built-in ones.",
+        ),
+        Setting(
+            "locked.keys",
+            [],
+            "the settings the administrator locked",
+            help=(
+                "In the site-wide file only: the settings learners cannot change "
+                '(`[locked] keys = ["model.path"]`).'
+            ),
+            lockable=False,
+        ),
     )
 }
 DEFAULTS: dict[str, Any] = {key: s.default for key, s in SCHEMA.items() if key != "locked.keys"}
@@ -165,9 +239,11 @@ class Settings:
 
     @property
     def locked(self) -> set[str]:
-        """Keys the admin locked."""
+        """Keys the admin locked: those of `[locked] keys` that are lockable settings."""
         keys = self.site.get("locked.keys", [])
-        return set(keys) if isinstance(keys, list) else set()
+        if not isinstance(keys, list):
+            return set()
+        return {key for key in keys if key in SCHEMA and SCHEMA[key].lockable}
 
     def get(self, key: str) -> Any:
         """The effective value of `key`."""
@@ -236,8 +312,41 @@ def dumps(flat: dict[str, Any]) -> str:
     return tomli_w.dumps(nested)
 
 
+def lock_problems(site: dict[str, Any], site_file: Path) -> list[str]:
+    """A sentence for each key of the admin's `[locked] keys` that cannot be locked.
+
+    Args:
+        site: the site-wide layer, as `read_layer` returns it.
+        site_file: where it was read from, for the sentences.
+
+    Returns:
+        One sentence per unknown or unlockable key (an unknown one may be a typo: the nearest
+        setting is suggested), in the order the file lists them; such keys lock nothing.
+    """
+    problems = []
+    lockable = [key for key, s in SCHEMA.items() if s.lockable]
+    for key in dict.fromkeys(site.get("locked.keys", [])):
+        setting = SCHEMA.get(key)
+        if setting is None:
+            close = difflib.get_close_matches(key, lockable, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(
+                f"In “{site_file}”, [locked] keys names {key!r}, which is not a setting{hint}; "
+                "it locks nothing."
+            )
+        elif not setting.lockable:
+            problems.append(
+                f"In “{site_file}”, [locked] keys names {key} ({setting.label}), which cannot "
+                "be locked; that entry is ignored."
+            )
+    return problems
+
+
 def load_settings(site_file: Path, user_file: Path, cli: dict[str, Any] | None = None) -> Settings:
-    """Read the layers. A broken file is skipped and reported in `problems`, never fatal."""
+    """Read the layers. A broken file is skipped and reported in `problems`, never fatal.
+
+    So are keys of the admin's `[locked] keys` that are no setting or cannot be locked.
+    """
     settings = Settings(cli=dict(cli or {}), user_file=user_file)
     for attr, path in (("site", site_file), ("user", user_file)):
         try:
@@ -246,4 +355,6 @@ def load_settings(site_file: Path, user_file: Path, cli: dict[str, Any] | None =
             settings.problems.append(str(exc))
             if attr == "user":
                 settings.user_file_broken = True
+        if attr == "site":
+            settings.problems.extend(lock_problems(settings.site, site_file))
     return settings
