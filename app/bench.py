@@ -90,22 +90,21 @@ def app_run(
     loop = QEventLoop()
     state: dict[str, int] = {}
 
-    def on_chunk(request_id: int, _text: str) -> None:
-        if request_id == state.get("id"):
-            times.append(time.perf_counter())
+    def on_chunk(_text: str) -> None:
+        times.append(time.perf_counter())
 
-    def on_done(request_id: int, stats: object = None) -> None:
-        if request_id == state.get("id"):
-            state["tokens"] = getattr(stats, "tokens", len(times))
-            loop.quit()
+    def on_done(stats: object = None) -> None:
+        state["tokens"] = getattr(stats, "tokens", len(times))
+        loop.quit()
 
-    service.sig_chunk_generated.connect(on_chunk)
-    service.sig_generation_finished.connect(on_done)
-    service.sig_generation_failed.connect(on_done)
     panel.add_user_message(prompt)
     started = time.perf_counter()
-    request_id = service.send_chat([ChatMessage("user", prompt)], _params(tokens))
-    state["id"] = request_id
+    handle = service.send_chat([ChatMessage("user", prompt)], _params(tokens))
+    request_id = handle.request_id
+    handle.sig_chunk_received.connect(on_chunk)
+    handle.sig_chunk_received.connect(lambda text: panel.append_chunk(request_id, text))
+    handle.sig_finished.connect(on_done)
+    handle.sig_failed.connect(lambda _message: on_done())
     panel.begin_reply(request_id)
     ticks.start()
     if probe_stalls:
@@ -113,9 +112,6 @@ def app_run(
     loop.exec()
     probe.stop()
     panel.end_reply(request_id)
-    service.sig_chunk_generated.disconnect(on_chunk)
-    service.sig_generation_finished.disconnect(on_done)
-    service.sig_generation_failed.disconnect(on_done)
     result = _rates(started, times, state.get("tokens", len(times)))
     result["ui_max_stall_ms"] = max(gaps[1:] or [0.0])
     return result

@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.filetypes import LANGUAGE_NAMES
 from app.core.lessons.progress import ProgressStore
 from app.core.models import ModelSpec, StarterModelMissingError, spec_for_file, starter_model_spec
+from app.core.tutor.context import TutorContext
 from app.llm.backend import Backend, GenerationParams
 from app.llm.service import LlmService
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.runner import sandbox
 from app.settings import Settings
+from app.ui.common.actions import ActionId
 from app.ui.lessons.controller import LessonController
 from app.ui.main_window import MainWindow
+from app.ui.run.controller import RunController
 from app.ui.run.processes import ProgramRunner
 from app.ui.tutor.controller import TutorController
 
@@ -28,6 +32,7 @@ class AppParts:
     settings: Settings
     lessons: LessonController
     runner: ProgramRunner
+    run: RunController
 
 
 def model_spec_from_settings(settings: Settings) -> ModelSpec:
@@ -65,16 +70,12 @@ def build_app(
         backend = LocalBackend(preflight=Preflight(resolve_paths().cache_dir))
     service = LlmService(backend)
     window = MainWindow(service)
+    window.sig_closed.connect(lambda: service.shutdown(timeout_ms=1000))
     params = GenerationParams(
         max_tokens=int(settings.get("tutor.max_tokens")),
         temperature=float(settings.get("tutor.temperature")),
     )
-    tutor = TutorController(
-        service,
-        window.chat,
-        code_provider=lambda: (window.editor.language, window.editor.text()),
-        params=params,
-    )
+    tutor = TutorController(service, window.chat, params=params)
 
     def load_file(path: str) -> None:
         service.load_model(spec_for_file(path, n_ctx=int(settings.get("model.n_ctx"))))
@@ -86,7 +87,7 @@ def build_app(
             window.chat.add_info(str(exc), error=True)
 
     window.sig_model_file_requested.connect(load_file)
-    window.sig_starter_model_requested.connect(load_starter)
+    window.actions.connect(ActionId.STARTER_MODEL, load_starter)
     for problem in settings.problems:
         window.chat.add_info(problem, error=True)
     if data_dir is None:
@@ -98,16 +99,34 @@ def build_app(
     lessons = LessonController(
         window,
         store,
-        runner,
         settings,
         lesson_roots if lesson_roots is not None else [BUILTIN_LESSONS_DIR],
     )
-    window.sig_lesson_save_requested.connect(lessons.save_now)
+    run = RunController(runner, window.document, window.output_panel, window, lessons, window)
+    lessons.run_controller = run
+    run.sig_checks_finished.connect(lessons.record_checks)
+    window.actions.connect(ActionId.RUN, run.run)
+    window.actions.connect(ActionId.STOP_PROGRAM, run.stop)
+    window.actions.connect(ActionId.CHECK, run.check)
+    window.sig_closing.connect(runner.shutdown)
+
+    def tutor_context() -> TutorContext:
+        editor = window.editor
+        return TutorContext(
+            code=editor.text(),
+            language=editor.language,
+            language_name=LANGUAGE_NAMES.get(editor.language, editor.language),
+            selection=editor.selected_text(),
+            cursor_line=editor.cursor_line(),
+            lesson=lessons.lesson_brief(),
+            run=run.run_brief(),
+        )
+
+    tutor.context_provider = tutor_context
     paths = resolve_paths()
     sandbox.hide([*lessons.roots, data_dir, paths.data_dir, paths.config_dir, paths.cache_dir])
-    tutor.prompt_builder = lessons.tutor_prompt
     lessons.reload_courses()
-    return AppParts(service, window, tutor, settings, lessons, runner)
+    return AppParts(service, window, tutor, settings, lessons, runner, run)
 
 
 def start_default_model(parts: AppParts) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from app.main import build_app
+from app.ui.common.actions import ActionId
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.settings import load_settings
 

@@ -14,6 +14,9 @@ from typing import Protocol
 from app.core.gguf import ModelFileError
 from app.core.models import ModelSpec
 from app.core.preflight import RunSettings
+from app.core.prompts.messages import ChatMessage
+
+__all__ = ["ChatMessage"]  # the message type lives in core; re-exported for the backends
 
 
 class CancelFlag(threading.Event):
@@ -53,14 +56,6 @@ class ModelLoadError(ModelFileError):
 
 class GenerationError(Exception):
     """Generation failed part-way; `str()` is a message for the learner."""
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """One message of a conversation, as sent to the model."""
-
-    role: str  # "system" | "user" | "assistant"
-    content: str
 
 
 @dataclass(frozen=True)
@@ -133,8 +128,28 @@ class StreamStats:
         return (self.tokens - 1) / span if span > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a loaded model and its backend can do.
+
+    Attributes:
+        fim: the vocabulary has fill-in-the-middle tokens (prefix, suffix, middle), so
+            `infill` works; without them, inline completion falls back to `complete`.
+        exact_tokens: `count_tokens` uses the model's own tokenizer (else an estimate).
+        where: where it runs, for the status bar: "gpu", "cpu" or "server".
+    """
+
+    fim: bool = False
+    exact_tokens: bool = True
+    where: str = "cpu"
+
+
 class Backend(Protocol):
-    """An inference backend: load a model, stream chat replies, count tokens."""
+    """An inference backend: load a model, stream chat, completions and infills, count tokens.
+
+    Every streaming method yields the reply piece by piece (one token each) and returns as
+    soon as `cancel` is set; failures part-way raise GenerationError.
+    """
 
     def load(self, spec: ModelSpec, report: Callable[[str], None] | None = None) -> ModelInfo:
         """Load `spec`, replacing any loaded model. Raises ModelFileError subclasses.
@@ -162,9 +177,34 @@ class Backend(Protocol):
         params: GenerationParams,
         cancel: threading.Event,
     ) -> Iterator[str]:
-        """Yield the reply piece by piece (one token each); stop once `cancel` is set."""
+        """Yield the chat reply to `messages` (the model's chat template applies)."""
+        ...
+
+    def complete(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Yield what follows `prompt`, as raw text completion (no chat template)."""
+        ...
+
+    def infill(
+        self, prefix: str, suffix: str, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Yield what belongs between `prefix` and `suffix` (fill-in-the-middle).
+
+        Raises:
+            GenerationError: the model has no fill-in-the-middle tokens (`capabilities.fim`).
+        """
+        ...
+
+    def tokenize(self, text: str) -> list[int]:
+        """The model's tokens for `text` (no start-of-text token)."""
         ...
 
     def count_tokens(self, text: str) -> int:
         """How many tokens `text` takes in this model."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the loaded model can do (all False/"cpu" before a model is loaded)."""
         ...

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 from app.core.gguf import GgufSummary, available_memory_bytes, check_memory, inspect_gguf
 from app.core.models import ModelSpec
 from app.core.preflight import RunSettings, fallback_chain
+from app.core.prompts.budget import fit_messages
 from app.llm.backend import (
     CancelFlag,
+    Capabilities,
     ChatMessage,
     GenerationError,
     GenerationParams,
@@ -339,15 +341,11 @@ class LocalBackend:
             GenerationError: no model, or llama.cpp failed (e.g. the prompt is too long).
         """
         llm = self._require()
-        logit_bias = {llm.token_eos(): -1e9} if params.ignore_eos else None
-        self._abort_flag[0] = b"\x00"
-        if isinstance(cancel, CancelFlag) and self._abort_callback is not None:
-            cancel.add_hook(self._raise_abort_flag)
         messages = self.fit_to_context(messages, params.max_tokens)
-        if self._preflight is not None and self._marker_record is not None:
-            self._preflight.marker.arm(self._marker_record)
-        try:
-            stream = llm.create_chat_completion(
+        logit_bias = {llm.token_eos(): -1e9} if params.ignore_eos else None
+
+        def start() -> Iterator[dict]:
+            return llm.create_chat_completion(
                 [{"role": m.role, "content": m.content} for m in messages],
                 stream=True,
                 max_tokens=params.max_tokens,
@@ -355,11 +353,79 @@ class LocalBackend:
                 top_p=params.top_p,
                 logit_bias=logit_bias,
             )
+
+        yield from self._stream(start, cancel, lambda c: c["choices"][0]["delta"].get("content"))
+
+    def complete(
+        self, prompt: str, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Yield what follows `prompt` (raw completion, no chat template)."""
+        llm = self._require()
+        logit_bias = {llm.token_eos(): -1e9} if params.ignore_eos else None
+
+        def start() -> Iterator[dict]:
+            return llm.create_completion(
+                prompt,
+                stream=True,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                logit_bias=logit_bias,
+            )
+
+        yield from self._stream(start, cancel, lambda c: c["choices"][0].get("text"))
+
+    def infill(
+        self, prefix: str, suffix: str, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Yield the middle between `prefix` and `suffix`, from a prompt built as tokens.
+
+        The prompt is `<PRE> prefix <SUF> suffix <MID>` with the vocabulary's own FIM
+        tokens (not `create_completion(suffix=…)`, which puts token 0 where they belong).
+
+        Raises:
+            GenerationError: no model, or the model has no fill-in-the-middle tokens.
+        """
+        llm = self._require()
+        pre, suf, mid = self._fim_tokens()
+        if min(pre, suf, mid) < 0:
+            raise GenerationError(
+                f"{self._info.name if self._info else 'This model'} cannot fill in the middle "
+                "(its vocabulary has no FIM tokens)."
+            )
+        tokens = [pre, *self.tokenize(prefix), suf, *self.tokenize(suffix), mid]
+        ends = {llm.token_eos(), *self._vocab_ids("eot")}
+
+        def start() -> Iterator[str]:
+            made: list[int] = []
+            for token in llm.generate(tokens, temp=params.temperature, top_p=params.top_p):
+                if token in ends or len(made) >= params.max_tokens:
+                    return
+                made.append(token)
+                yield llm.detokenize([token]).decode("utf-8", errors="ignore")
+
+        yield from self._stream(start, cancel, lambda piece: piece)
+
+    def _stream(
+        self,
+        start: Callable[[], Iterator],
+        cancel: threading.Event,
+        text_of: Callable[[object], str | None],
+    ) -> Iterator[str]:
+        """Run one llama.cpp generation with Stop wired to its abort flag and the crash
+        marker armed; yield the text of each piece."""
+        self._abort_flag[0] = b"\x00"
+        if isinstance(cancel, CancelFlag) and self._abort_callback is not None:
+            cancel.add_hook(self._raise_abort_flag)
+        if self._preflight is not None and self._marker_record is not None:
+            self._preflight.marker.arm(self._marker_record)
+        stream = None
+        try:
+            stream = start()
             for chunk in stream:
                 if cancel.is_set():
-                    stream.close()
                     return
-                piece = chunk["choices"][0]["delta"].get("content")
+                piece = text_of(chunk)
                 if piece:
                     yield piece
         except (ValueError, RuntimeError) as exc:
@@ -370,32 +436,53 @@ class LocalBackend:
                 "conversation."
             ) from exc
         finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
             self._abort_flag[0] = b"\x00"
             self._disarm()
 
-    def fit_to_context(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[ChatMessage]:
-        """Drop the oldest turns (never the system text or the latest message) until the
-        prompt and `max_tokens` of reply fit in the context, counted with the model's own
-        tokenizer. A latest message too long on its own is left for llama.cpp to refuse."""
+    def _vocab_ids(self, *names: str) -> list[int]:
+        """The vocabulary's special tokens `llama_vocab_<name>` (-1 where it has none)."""
+        import llama_cpp
+
         llm = self._require()
-        kept = list(messages)
-        budget = llm.n_ctx() - max_tokens - 8 * len(kept)  # 8: the chat template's own tokens
-        sizes = [self.count_tokens(m.content) for m in kept]
-        while sum(sizes) > budget and len(kept) > 2:
-            drop = 1 if kept[0].role == "system" else 0
-            del kept[drop]
-            del sizes[drop]
-            budget += 8
-        return kept
+        vocab = llama_cpp.llama_model_get_vocab(llm._model.model)  # type: ignore[union-attr]
+        return [int(getattr(llama_cpp, f"llama_vocab_{name}")(vocab)) for name in names]
+
+    def _fim_tokens(self) -> tuple[int, int, int]:
+        pre, suf, mid = self._vocab_ids("fim_pre", "fim_suf", "fim_mid")
+        return pre, suf, mid
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """FIM when the vocabulary has its three tokens; exact token counts; GPU or CPU."""
+        if self._llm is None or self._info is None:
+            return Capabilities(fim=False, exact_tokens=True, where="cpu")
+        return Capabilities(
+            fim=min(self._fim_tokens()) >= 0,
+            exact_tokens=True,
+            where="gpu" if self._info.on_gpu else "cpu",
+        )
+
+    def fit_to_context(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[ChatMessage]:
+        """The messages that fit in the context with room for `max_tokens` of reply, by the
+        one budget policy (`fit_messages`), counted with the model's own tokenizer."""
+        llm = self._require()
+        return fit_messages(messages, llm.n_ctx() - max_tokens, self.count_tokens)
 
     def _raise_abort_flag(self) -> None:
         """Any thread: ask llama.cpp to stop computing now."""
         self._abort_flag[0] = b"\x01"
 
+    def tokenize(self, text: str) -> list[int]:
+        """The loaded model's tokens for `text` (special tokens parsed, no BOS)."""
+        llm = self._require()
+        return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in the loaded model."""
-        llm = self._require()
-        return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(self.tokenize(text))
 
 
 def _every_setting_failed(spec: ModelSpec, tried: list) -> str:

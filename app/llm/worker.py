@@ -1,66 +1,33 @@
 """The LLM actor: one QObject, living in one QThread for the app's life, owning the model.
 
-Every slot here runs on the worker thread. Requests arrive as frozen dataclasses over queued
-signals; results leave as signals carrying the request id. Stop is a `threading.Event` in the
-request, checked between tokens, because a queued "stop" could not run while a reply streams.
+Every slot here runs on the worker thread. Requests (`app.llm.requests`) arrive as frozen
+dataclasses over queued signals; results leave as signals carrying the request id, which
+`LlmService` routes to that request's handle. Stop is a `threading.Event` in the request,
+checked between tokens, because a queued "stop" could not run while a reply streams.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.gguf import ModelFileError
-from app.core.models import ModelSpec
-from app.llm.backend import (
-    Backend,
-    CancelFlag,
-    ChatMessage,
-    GenerationError,
-    GenerationParams,
-    StreamStats,
+from app.llm.backend import Backend, GenerationError, StreamStats
+from app.llm.requests import (
+    ChatRequest,
+    CompleteRequest,
+    GenerationRequest,
+    InfillRequest,
+    LoadRequest,
 )
 
-_ids = itertools.count(1)
 COALESCE_S = 0.015  # pieces arriving within 15 ms of the last signal travel together
 
 
-def next_request_id() -> int:
-    """A fresh request id, unique in this process."""
-    return next(_ids)
-
-
-@dataclass(frozen=True)
-class LoadRequest:
-    """Load a model (replacing the current one)."""
-
-    spec: ModelSpec
-    request_id: int = field(default_factory=next_request_id)
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    """Stream a chat reply.
-
-    Attributes:
-        messages: the whole prompt, snapshotted on the UI thread.
-        params: sampling settings.
-        cancel: set by Stop (any thread); the worker checks it between tokens.
-        created: `time.perf_counter()` when the UI made the request (for time to first token).
-    """
-
-    messages: tuple[ChatMessage, ...]
-    params: GenerationParams = GenerationParams()
-    request_id: int = field(default_factory=next_request_id)
-    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
-    created: float = field(default_factory=time.perf_counter, compare=False)
-
-
 class LlmWorker(QObject):
-    """Owns a Backend and runs its slow calls on the worker thread."""
+    """Owns a Backend and runs its slow calls on the worker thread, one at a time."""
 
     sig_model_loaded = Signal(int, object)
     """(request id, ModelInfo): a model is loaded and ready."""
@@ -69,6 +36,8 @@ class LlmWorker(QObject):
     loads) or "loading" (it loads in this process)."""
     sig_model_failed = Signal(int, str, str)
     """(request id, error kind, message): the model could not be loaded."""
+    sig_request_started = Signal(int)
+    """(request id): the backend began working on it (the prompt is being evaluated)."""
     sig_chunk_generated = Signal(int, str)
     """(request id, text): the next piece of a reply (one token, or the few tokens made
     within 15 ms of the previous signal)."""
@@ -106,20 +75,21 @@ class LlmWorker(QObject):
         self.sig_model_loaded.emit(request.request_id, info)
 
     @Slot(object)
-    def generate(self, request: ChatRequest) -> None:
-        """Stream a reply; emits chunks, then sig_generation_finished or _failed."""
+    def generate(self, request: GenerationRequest) -> None:
+        """Stream a chat reply, an infill or a raw completion; emits sig_request_started,
+        chunks, then exactly one of sig_generation_finished or _failed, and nothing after."""
         stats = StreamStats()
         started = time.perf_counter()
-        if request.cancel.is_set():
+        if request.cancel.is_set():  # replaced or stopped while it waited in the queue
             stats.stopped = True
             self.sig_generation_finished.emit(request.request_id, stats)
             return
+        self.sig_request_started.emit(request.request_id)
         pending: list[str] = []
         last_emit = 0.0
+        failure = ""
         try:
-            for piece in self._backend.stream_chat(
-                request.messages, request.params, request.cancel
-            ):
+            for piece in self._pieces(request):
                 now = time.perf_counter()
                 stats.tokens += 1
                 stats.token_times.append(now)
@@ -135,14 +105,24 @@ class LlmWorker(QObject):
                 if request.cancel.is_set():
                     break
         except GenerationError as exc:
-            self.sig_generation_failed.emit(request.request_id, str(exc))
-            return
+            failure = str(exc)
         except Exception as exc:  # noqa: BLE001 - keep the worker alive for the next request
-            self.sig_generation_failed.emit(request.request_id, f"The model failed: {exc}")
+            failure = f"The model failed: {exc}"
+        if pending:  # what arrived before the end, always before the end signal
+            self.sig_chunk_generated.emit(request.request_id, "".join(pending))
+        if failure:
+            self.sig_generation_failed.emit(request.request_id, failure)
             return
-        finally:
-            if pending:
-                self.sig_chunk_generated.emit(request.request_id, "".join(pending))
         stats.seconds = time.perf_counter() - started
         stats.stopped = request.cancel.is_set()
         self.sig_generation_finished.emit(request.request_id, stats)
+
+    def _pieces(self, request: GenerationRequest) -> Iterator[str]:
+        backend, params, cancel = self._backend, request.params, request.cancel
+        if isinstance(request, ChatRequest):
+            return backend.stream_chat(request.messages, params, cancel)
+        if isinstance(request, InfillRequest):
+            return backend.infill(request.prefix, request.suffix, params, cancel)
+        if isinstance(request, CompleteRequest):
+            return backend.complete(request.prompt, params, cancel)
+        raise TypeError(f"not a generation request: {request!r}")

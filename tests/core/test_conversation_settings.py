@@ -1,6 +1,8 @@
 """Conversation budgeting and layered settings."""
 
 from app.core.conversation import Conversation
+from app.core.prompts.budget import estimate_tokens, fit_messages
+from app.core.prompts.messages import ChatMessage
 from app.settings import load_settings
 
 
@@ -11,10 +13,12 @@ def test_prompt_keeps_recent_turns_within_budget():
         conv.add("user", f"question {i} " + "x" * 200)
         conv.add("assistant", f"answer {i} " + "y" * 200)
     conv.add("user", "latest question")
-    messages = conv.prompt("system text", budget_tokens=300)
-    assert messages[0] == ("system", "system text")
-    assert messages[-1] == ("user", "latest question")
-    assert len(messages) < 10
+    sent = [ChatMessage("system", "system text"), *conv.history()]
+    messages = fit_messages(sent, budget_tokens=300, count_tokens=estimate_tokens)
+    assert messages[0] == ChatMessage("system", "system text")
+    assert messages[-1] == ChatMessage("user", "latest question")
+    assert 1 < len(messages) < 10
+    assert messages[1:] == sent[-(len(messages) - 1) :]  # an unbroken, recent stretch
 
 
 def test_settings_layers_and_admin_locks(tmp_path):

@@ -42,7 +42,7 @@ def test_probe_that_dies_by_sigsegv_falls_back_and_the_app_answers(qtbot, tmp_pa
         parts.service.load_model(starter_spec)
     info = loaded.args[0]
     assert LlmState.CHECKING in states
-    assert parts.window.state_label.text() == "Ready"
+    assert parts.window.status.state_label.text() == "Ready"
     assert info.settings == SAFE and "extra CPU kernels off" in info.device
     shown = parts.window.chat.plain_text()
     assert "crashed (SIGSEGV while decoding)" in shown and "tokens/s" in shown

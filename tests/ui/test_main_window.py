@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.main import build_app
 from app.settings import Settings
+from app.ui.common.actions import ActionId
 
 
 @pytest.fixture
@@ -38,13 +39,13 @@ def test_open_edit_save_round_trip(parts, tmp_path, qtbot):
     f = tmp_path / "hello.js"
     f.write_text("console.log('hi');\n")
     w = parts.window
-    assert w.open_path(f)
+    assert w.document.open_path(f)
     assert w.editor.language == "javascript" and "hello.js" in w.windowTitle()
     w.editor.gotoPos(0)
     qtbot.keyClicks(w.editor, "// greet")
     qtbot.keyClick(w.editor, Qt.Key.Key_Return)
     assert w.windowTitle().startswith("*")
-    assert w.save()
+    assert w.document.save()
     assert f.read_text() == "// greet\nconsole.log('hi');\n"
     assert not w.windowTitle().startswith("*")
 
@@ -56,14 +57,14 @@ def test_save_failure_mid_write_keeps_old_file_and_editor_text(
     f = tmp_path / "a.py"
     f.write_text("old = 1\n")
     w = parts.window
-    w.open_path(f)
+    w.document.open_path(f)
     w.editor.set_text("new = 2\n", keep_undo=True)
 
     def broken_fsync(_fd):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    assert not w.save()
+    assert not w.document.save()
     assert f.read_text() == "old = 1\n"
     assert w.editor.text() == "new = 2\n"
     assert "a.py" in warnings[0][1] and "still in the editor" in warnings[0][1]
@@ -74,7 +75,7 @@ def test_saving_to_unwritable_place_explains(parts, tmp_path, warnings):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("")
     parts.window.editor.set_text("x = 1\n")
-    assert not parts.window.save_to(blocker / "x.py")
+    assert not parts.window.document.save_to(blocker / "x.py")
     assert "not_a_folder" in warnings[0][1] and "Save As" in warnings[0][1]
     assert parts.window.editor.text() == "x = 1\n"
 
@@ -86,8 +87,8 @@ def test_big_and_binary_files_are_refused_with_message(parts, tmp_path, warnings
     binary = tmp_path / "image.py"
     binary.write_bytes(bytes(range(256)) * 10)
     parts.window.editor.set_text("mine = True\n")
-    assert not parts.window.open_path(big)
-    assert not parts.window.open_path(binary)
+    assert not parts.window.document.open_path(big)
+    assert not parts.window.document.open_path(binary)
     assert "big.py" in warnings[0][1] and "image.py" in warnings[1][1]
     assert parts.window.editor.text() == "mine = True\n"
 
@@ -100,11 +101,11 @@ def test_bad_model_then_starter_through_the_window(parts, tmp_path, qtbot, warni
     with qtbot.waitSignal(parts.service.sig_model_failed, timeout=30_000):
         w.sig_model_file_requested.emit(str(fake))
     assert "model.gguf" in warnings[0][1] and "not a GGUF" in warnings[0][1]
-    assert w.state_label.text() == "Error" and not w.chat.send_button.isEnabled()
+    assert w.status.state_label.text() == "Error" and not w.chat.send_button.isEnabled()
     with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=30_000):
-        w.sig_starter_model_requested.emit()
-    assert "tiny starter model" in w.model_label.text()
-    assert w.device_label.text().startswith(("CPU", "GPU"))
+        w.actions.trigger(ActionId.STARTER_MODEL)
+    assert "tiny starter model" in w.status.model_label.text()
+    assert w.status.device_label.text().startswith(("CPU", "GPU"))
     assert w.chat.notice.isVisible() and "tiny starter model" in w.chat.notice.text()
     assert w.chat.send_button.isEnabled()
 
@@ -116,8 +117,8 @@ def test_status_bar_shows_speed_after_a_reply(parts, qtbot, starter_spec):
     parts.tutor.params = type(parts.tutor.params)(max_tokens=16)
     with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=30_000):
         parts.tutor.ask("Hello?")
-    assert parts.window.speed_label.text().endswith("tokens/s")
-    assert parts.window.state_label.text() == "Ready"
+    assert parts.window.status.speed_label.text().endswith("tokens/s")
+    assert parts.window.status.state_label.text() == "Ready"
 
 
 def test_close_with_unsaved_changes_can_be_cancelled(parts, monkeypatch):
@@ -136,8 +137,9 @@ def test_escape_stops_the_answer(parts, qtbot, starter_spec):
     parts.tutor.params = type(parts.tutor.params)(max_tokens=400, ignore_eos=True)
     parts.window.activateWindow()
     qtbot.waitUntil(parts.window.isActiveWindow, timeout=3000)
-    with qtbot.waitSignal(parts.service.sig_chunk_generated, timeout=30_000):
-        parts.tutor.ask("Tell me a long story.")
+    parts.tutor.ask("Tell me a long story.")
+    with qtbot.waitSignal(parts.tutor.current.sig_chunk_received, timeout=30_000):
+        pass  # the reply is streaming
     parts.window.chat.input.setFocus()
     with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=10_000) as done:
         qtbot.keyClick(parts.window.chat.input, Qt.Key.Key_Escape)

@@ -39,13 +39,13 @@ def wait_for_autosave():
 def on_loaded(info):
     print("LOADED", info.settings.key, flush=True)
     parts.tutor.ask("Tell me a long story about a dragon who learns to code.")
+    parts.tutor.current.sig_chunk_received.connect(on_chunk)
 
 def on_chunk(*_):
     print("STREAMING", flush=True)
-    parts.service.sig_chunk_generated.disconnect(on_chunk)
+    parts.tutor.current.sig_chunk_received.disconnect(on_chunk)
 
 parts.service.sig_model_loaded.connect(on_loaded)
-parts.service.sig_chunk_generated.connect(on_chunk)
 QTimer.singleShot(100, type_code)
 app.exec()
 """

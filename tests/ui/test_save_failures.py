@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.paths import BUILTIN_LESSONS_DIR
+from app.ui.common.actions import ActionId
 
 FIRST = "python-basics/01-print-and-variables"
 SECOND = "python-basics/02-input"
@@ -47,7 +48,7 @@ def test_disk_full_shows_a_lasting_banner_and_keeps_the_edits(app_parts, qtbot, 
     assert "not being saved: the disk is full" in w.save_banner.text()
     assert "Save As" in w.save_banner.text()
     with qtbot.waitSignal(app_parts.runner.sig_run_finished, timeout=20_000):
-        w.sig_run_requested.emit()
+        w.actions.trigger(ActionId.RUN)
     assert "last saved version of main.py" in w.output_panel.notice.text()
     qtbot.wait(3000)  # long after any autosave: the banner is still there
     assert w.save_banner.isVisible() and w.editor.text().startswith("precious = 42")
@@ -92,7 +93,7 @@ def test_progress_that_cannot_be_written_is_said(app_parts, monkeypatch):
     w, store = app_parts.window, app_parts.lessons.store
     monkeypatch.setattr("app.core.lessons.progress.atomic_write_text", _raise_read_only)
     w.lesson_browser.select(FIRST)
-    w.sig_hint_requested.emit()
+    w.actions.trigger(ActionId.HINT)
     assert w.save_banner.isVisible() and "progress is not being saved" in w.save_banner.text()
     assert store.last_error
 
@@ -121,6 +122,6 @@ def test_binary_lesson_file_offers_reset_and_keeps_editor_and_lesson_together(
         backup = lessons.store.backups(w.lesson_browser.lesson(SECOND))[-1]
         assert (backup / "main.py").read_bytes().startswith(b"\x00\x01\xff")
     else:
-        assert lessons.lesson is None and not w.lesson_mode
+        assert lessons.lesson is None and not w.document.lesson_mode
         assert "first lesson's code" not in w.editor.text()
         assert w.lesson_panel.title.text() != w.lesson_browser.lesson(SECOND).title

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import QWidget
 from pyside6_scintilla import ScintillaEdit
 
+from app.ui.common.theme import THEME, rgb
 from app.ui.editor.languages import LEXERS, style_for_tags
 
 STYLE_DEFAULT = 32
@@ -52,13 +53,13 @@ class CodeEditor(ScintillaEdit):
         self.setMarginWidthN(MARGIN_SYMBOLS, 4)
         self.setCaretLineVisible(True)
         self.setCaretLineVisibleAlways(True)
-        self.setCaretLineBack(_bgr(0xF2F6FC))
+        self.setCaretLineBack(_bgr(rgb(THEME.caret_line)))
         self.setScrollWidthTracking(True)
         self.setScrollWidth(1)
         self.setMarginLeft(4)
         self.markerDefine(MARKER_ERROR, SC_MARK_CIRCLE)
-        self.markerSetFore(MARKER_ERROR, _bgr(0xC62828))
-        self.markerSetBack(MARKER_ERROR, _bgr(0xE53935))
+        self.markerSetFore(MARKER_ERROR, _bgr(rgb(THEME.error)))
+        self.markerSetBack(MARKER_ERROR, _bgr(rgb(THEME.error_strong)))
         self.setMarginMaskN(MARGIN_SYMBOLS, 1 << MARKER_ERROR)
         self.setMarginWidthN(MARGIN_SYMBOLS, 14)
         self._annotation_style = self.allocateExtendedStyles(1)
@@ -153,17 +154,17 @@ class CodeEditor(ScintillaEdit):
     def _apply_base_style(self) -> None:
         self.styleSetFont(STYLE_DEFAULT, self._font)
         self.styleSetSize(STYLE_DEFAULT, self._font_size)
-        self.styleSetFore(STYLE_DEFAULT, _bgr(0x1F2328))
-        self.styleSetBack(STYLE_DEFAULT, _bgr(0xFFFFFF))
+        self.styleSetFore(STYLE_DEFAULT, _bgr(rgb(THEME.text)))
+        self.styleSetBack(STYLE_DEFAULT, _bgr(rgb(THEME.background)))
         self.styleClearAll()
-        self.styleSetFore(STYLE_LINENUMBER, _bgr(0x8C959F))
-        self.styleSetBack(STYLE_LINENUMBER, _bgr(0xF6F8FA))
+        self.styleSetFore(STYLE_LINENUMBER, _bgr(rgb(THEME.line_number)))
+        self.styleSetBack(STYLE_LINENUMBER, _bgr(rgb(THEME.margin_back)))
         if hasattr(self, "_annotation_style"):
             style = self._annotation_style
             self.styleSetFont(style, self._font)
             self.styleSetSize(style, max(self._font_size - 1, 8))
-            self.styleSetFore(style, _bgr(0x8E1B1B))
-            self.styleSetBack(style, _bgr(0xFDECEA))
+            self.styleSetFore(style, _bgr(rgb(THEME.error_line_text)))
+            self.styleSetBack(style, _bgr(rgb(THEME.error_line_back)))
         self._update_margin()
 
     def _update_margin(self) -> None:

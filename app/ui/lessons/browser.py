@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLa
 
 from app.core.lessons import BrokenLesson, Course, Lesson
 from app.core.lessons.progress import LessonProgress
+from app.ui.common.theme import THEME
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 MARK_DONE, MARK_STARTED, MARK_BROKEN, MARK_NEW = "✓", "◐", "⚠", "○"
@@ -82,7 +83,7 @@ class LessonBrowser(QWidget):
                 item.setText(0, f"{mark}  {lesson.title}")
                 item.setToolTip(0, tip)
                 if mark == MARK_BROKEN:
-                    item.setForeground(0, QBrush(QColor("#b3261e")))
+                    item.setForeground(0, QBrush(QColor(THEME.broken_lesson)))
             total = len(course.lessons)
             warn = "  ⚠" if course.errors else ""
             course_item.setText(0, f"{course.title}  ({done}/{total}){warn}")

@@ -1,46 +1,28 @@
-"""Drives lessons: opening them, autosave, Run (F5), Check (F6), hints, reset, next/previous.
+"""Drives lessons: opening them, autosave, hints, reset, next/previous, progress and time.
 
-Runs on the UI thread. Programs and checks run in child processes through ProgramRunner, so
-nothing here blocks the window. The learner's code is on disk within about a second of the
-last keystroke, in the lesson's workspace under the user data folder.
+Runs on the UI thread. The learner's code is on disk within about a second of the last
+keystroke, in the lesson's workspace under the user data folder. Run and Check are the run
+controller's (`app.ui.run.controller`); it reports check results here, to be recorded.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.core.filetypes import (
-    LANGUAGE_NAMES,
-    UnsuitableFileError,
-    language_for_path,
-    read_source_file,
-    save_problem_words,
-)
+from app.core.filetypes import UnsuitableFileError, read_source_file, save_problem_words
 from app.core.lessons import BrokenLesson, Lesson, load_courses
 from app.core.lessons.progress import ProgressStore
-from app.core.lessons.templates import (
-    TemplateError,
-    load_default_templates,
-    merged_templates,
-    render,
-    tutor_instructions,
-)
+from app.core.tutor.context import LessonBrief
 from app.runner import sandbox
-from app.runner.checks import specs_from_lesson
-from app.runner.errors import parse_errors
+from app.runner.checks import CheckResult
 from app.settings import Settings
+from app.ui.common.actions import ActionId
 from app.ui.main_window import MainWindow
-from app.ui.run.processes import ProgramRunner
 
-_LAST_SAVED = (
-    "Your latest changes could not be saved, so this uses the last saved version of {name}."
-)
 AUTOSAVE_DELAY_MS = 1000  # after a pause in typing...
 AUTOSAVE_MAX_DELAY_MS = 2000  # ...but never later than this after the first unsaved key
 TIME_RECORD_MS = 30_000
@@ -62,7 +44,6 @@ class LessonController(QObject):
         self,
         window: MainWindow,
         store: ProgressStore,
-        runner: ProgramRunner,
         settings: Settings,
         roots: list[Path],
         parent: QObject | None = None,
@@ -70,20 +51,15 @@ class LessonController(QObject):
         super().__init__(parent)
         self._window = window
         self._store = store
-        self._runner = runner
         self._settings = settings
         self._roots = list(roots)
         extra = settings.get(EXTRA_DIRS_KEY) or []
         self._roots += [Path(p) for p in extra if Path(p) not in self._roots]
         self._lesson: Lesson | None = None
-        self._checking: Lesson | None = None
         self._opened_at = time.monotonic()
-        self._last_error = ""
         self._save_problem = ""  # why the lesson file could not be saved, while it cannot
-        self._unsaved_run = False
-        self._run_language = "python"
-        self._run_file: Path | None = None
-        self._templates = load_default_templates()
+        self._document = window.document
+        self._view = window
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_DELAY_MS)
@@ -97,33 +73,24 @@ class LessonController(QObject):
         self._clock.timeout.connect(self._account_time)
         self._clock.start()
 
-        w = window
+        w, actions = window, window.actions
         w.lesson_browser.sig_lesson_selected.connect(self.open_lesson)
         w.lesson_browser.sig_open_folder_requested.connect(self.open_folder_dialog)
         w.lesson_panel.sig_hint_requested.connect(self.show_next_hint)
         w.lesson_panel.sig_reset_requested.connect(self.reset_to_starter)
         w.lesson_panel.sig_next_requested.connect(lambda: self.go(1))
         w.lesson_panel.sig_previous_requested.connect(lambda: self.go(-1))
-        w.sig_run_requested.connect(self.run)
-        w.sig_stop_run_requested.connect(runner.stop)
-        w.sig_check_requested.connect(self.check)
-        w.sig_hint_requested.connect(self.show_next_hint)
-        w.sig_next_lesson_requested.connect(lambda: self.go(1))
-        w.sig_previous_lesson_requested.connect(lambda: self.go(-1))
-        w.sig_reset_requested.connect(self.reset_to_starter)
-        w.sig_open_lessons_folder_requested.connect(self.open_folder_dialog)
+        actions.connect(ActionId.HINT, self.show_next_hint)
+        actions.connect(ActionId.NEXT_LESSON, lambda: self.go(1))
+        actions.connect(ActionId.PREVIOUS_LESSON, lambda: self.go(-1))
+        actions.connect(ActionId.RESET_LESSON, self.reset_to_starter)
+        actions.connect(ActionId.OPEN_LESSONS_FOLDER, self.open_folder_dialog)
         w.sig_closing.connect(self.shutdown)
-        w.sig_free_file_opened.connect(self._on_window_free_file_opened)
+        self._document.sig_free_file_opened.connect(self._on_document_free_file_opened)
+        self._document.sig_lesson_save_requested.connect(self.save_now)
         w.editor.sig_text_changed.connect(self._on_editor_text_changed)
-        out = w.output_panel
-        runner.sig_run_started.connect(self._on_runner_started)
-        runner.sig_output_received.connect(out.append_output)
-        runner.sig_run_finished.connect(self._on_runner_finished)
-        runner.sig_run_failed.connect(out.show_failure)
-        runner.sig_checks_finished.connect(self._on_runner_checks_finished)
-        runner.sig_checks_failed.connect(out.show_checks_failure)
-        out.sig_input_entered.connect(runner.write_stdin)
-        out.sig_stop_requested.connect(runner.stop)
+        self.run_controller = None
+        """The run controller (set by the composition root): stopped and reset on a switch."""
 
     # -- courses --------------------------------------------------------------------------
     @property
@@ -142,7 +109,7 @@ class LessonController(QObject):
         seen: dict[str, Path] = {}
         for course in load_courses([r for r in self._roots if r.is_dir()]):
             if course.id in seen:  # progress and files are kept per course folder name
-                self._window.statusBar().showMessage(
+                self._view.show_status(
                     f"Two course folders are named “{course.id}” ({seen[course.id]} and "
                     f"{course.path}); only the first is shown. Rename one of them.",
                     15000,
@@ -169,9 +136,9 @@ class LessonController(QObject):
     @Slot()
     def open_folder_dialog(self) -> None:
         """Ask for a folder of courses and add it."""
-        folder = QFileDialog.getExistingDirectory(self._window, "Open lessons folder")
-        if folder:
-            self.add_root(Path(folder))
+        folder = self._view.choose_folder("Open lessons folder")
+        if folder is not None:
+            self.add_root(folder)
 
     def add_root(self, folder: Path) -> None:
         """Add a folder of courses (remembered for next time)."""
@@ -182,7 +149,7 @@ class LessonController(QObject):
             try:
                 notice = self._settings.set_user(EXTRA_DIRS_KEY, extra)
             except Exception as exc:  # noqa: BLE001 - a locked or unwritable setting
-                self._window.statusBar().showMessage(str(exc), 5000)
+                self._view.show_status(str(exc), 5000)
             else:
                 if notice:
                     self._window.chat.add_info(notice, error=True)
@@ -196,12 +163,13 @@ class LessonController(QObject):
             self._window.lesson_browser.select(self._lesson.key, emit=False)
             return
         self._account_time()
-        self._runner.stop()
+        if self.run_controller is not None:
+            self.run_controller.reset()
         w = self._window
         if isinstance(lesson, BrokenLesson):
             if self._lesson is not None:
                 self._lesson = None
-                w.new_file()  # the previous lesson's code is saved; typing goes to a new file
+                self._document.new_file()  # the lesson's code is saved; typing goes to a new file
             w.lesson_panel.show_broken(lesson)
             self.sig_lesson_opened.emit(lesson)
             return
@@ -219,17 +187,15 @@ class LessonController(QObject):
         if workspace is None:  # the learner kept an unreadable file: leave the lesson
             if self._lesson is not None:
                 self._lesson = None
-                w.new_file()
+                self._document.new_file()
             w.lesson_panel.show_nothing()
             w.lesson_browser.clear_selection()
             return
         self._lesson = lesson
-        self._last_error = ""
         progress = self._store.mark_opened(lesson.key)
         self._report_progress()
-        w.load_lesson_file(workspace / lesson.main, lesson.language)
+        self._document.load_lesson_file(workspace / lesson.main, lesson.language)
         w.lesson_panel.show_lesson(lesson, progress.hints_used, progress.done)
-        w.output_panel.clear()
         w.chat.set_chat_allowed(
             lesson.policy.chat, "Your teacher turned off chat with the tutor for this lesson."
         )
@@ -246,18 +212,16 @@ class LessonController(QObject):
         try:
             read_source_file(workspace / lesson.main)
         except UnsuitableFileError as exc:
-            answer = QMessageBox.question(
-                self._window,
+            if not self._view.ask_yes_no(
                 "Cannot open your code",
                 f"{exc}\n\nReset this lesson to its starter code? The file is kept in a "
                 "backup folder, so nothing is lost.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+            ):
                 return None
             try:
                 return self._store.reset_to_starter(lesson)
             except OSError as err:
-                QMessageBox.warning(self._window, "Cannot reset", f"Could not reset: {err}")
+                self._view.warn("Cannot reset", f"Could not reset: {err}")
                 return None
         return workspace
 
@@ -278,7 +242,7 @@ class LessonController(QObject):
             browser.select(key)
 
     @Slot()
-    def _on_window_free_file_opened(self) -> None:
+    def _on_document_free_file_opened(self) -> None:
         """The editor left the lesson (File ▸ Open / New): stop treating its text as lesson code."""
         if self._lesson is None:
             return
@@ -295,16 +259,20 @@ class LessonController(QObject):
         return list(self._roots)
 
     # -- saving ---------------------------------------------------------------------------
-    def _editing_lesson_file(self) -> bool:
+    def editing_lesson_file(self) -> bool:
         """True when the editor shows a file of the open lesson's workspace."""
-        w = self._window
-        if self._lesson is None or w.path is None or not w.lesson_mode:
+        doc = self._document
+        if self._lesson is None or doc.path is None or not doc.lesson_mode:
             return False
-        return w.path.is_relative_to(self._store.workspace_dir(self._lesson))
+        return doc.path.is_relative_to(self._store.workspace_dir(self._lesson))
+
+    def workspace_dir(self, lesson: Lesson) -> Path:
+        """Where the learner's files of `lesson` are."""
+        return self._store.workspace_dir(lesson)
 
     @Slot()
     def _on_editor_text_changed(self) -> None:
-        if self._editing_lesson_file():
+        if self.editing_lesson_file():
             self._autosave.start()
             if not self._autosave_deadline.isActive():
                 self._autosave_deadline.start()
@@ -319,19 +287,19 @@ class LessonController(QObject):
         """
         self._autosave.stop()
         self._autosave_deadline.stop()
-        w = self._window
-        if not self._editing_lesson_file() or w.path is None or not w.editor.is_modified():
+        w, doc = self._window, self._document
+        if not self.editing_lesson_file() or doc.path is None or not doc.editor.is_modified():
             return True
         try:
-            name = w.path.relative_to(self._store.workspace_dir(self._lesson)).as_posix()
-            path = self._store.save_file(self._lesson, name, w.editor.text())
+            name = doc.path.relative_to(self._store.workspace_dir(self._lesson)).as_posix()
+            path = self._store.save_file(self._lesson, name, doc.editor.text())
         except (OSError, ValueError) as exc:
-            self._save_problem = save_problem_words(exc, w.path)
+            self._save_problem = save_problem_words(exc, doc.path)
             w.show_save_problem(self._save_problem)
             return False
         self._save_problem = ""
         w.show_save_problem("")
-        w.editor.mark_saved()
+        doc.editor.mark_saved()
         self.sig_autosaved.emit(str(path))
         return True
 
@@ -339,13 +307,11 @@ class LessonController(QObject):
         """Save; when that fails, ask whether to `what` anyway (losing the edits). True: go on."""
         if self.save_now():
             return True
-        answer = QMessageBox.question(
-            self._window,
+        return self._view.ask_yes_no(
             "Your code is not saved",
             f"{self._save_problem}\n\n{what.capitalize()} anyway? Your latest changes would be "
             "lost. Choose No to stay and use File ▸ Save As… first.",
         )
-        return answer == QMessageBox.StandardButton.Yes
 
     def _report_progress(self) -> None:
         """Say (lastingly) when progress.json could not be written."""
@@ -361,28 +327,25 @@ class LessonController(QObject):
         lesson = self._lesson
         if lesson is None:
             return
-        answer = QMessageBox.question(
-            self._window,
+        if not self._view.ask_yes_no(
             "Reset to starter",
             "Replace your code with the lesson's starter code?\n\nYour current code is kept "
             "in a backup folder, so nothing is lost.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         self.save_now()
         try:
             workspace = self._store.reset_to_starter(lesson)
         except OSError as exc:
-            QMessageBox.warning(
-                self._window,
+            self._view.warn(
                 "Cannot reset",
                 f"Could not go back to the starter code: {exc}. Your code is unchanged.",
             )
             return
-        self._window.load_lesson_file(workspace / lesson.main, lesson.language)
+        self._document.load_lesson_file(workspace / lesson.main, lesson.language)
         backups = self._store.backups(lesson)
         if backups:
-            self._window.statusBar().showMessage(f"Your previous code is in {backups[-1]}", 8000)
+            self._view.show_status(f"Your previous code is in {backups[-1]}", 8000)
 
     # -- hints ----------------------------------------------------------------------------
     @Slot()
@@ -393,96 +356,19 @@ class LessonController(QObject):
             return
         used = self._store.get(lesson.key).hints_used
         if used >= len(lesson.hints):
-            self._window.statusBar().showMessage("That was the last hint. Ask the tutor!", 5000)
+            self._view.show_status("That was the last hint. Ask the tutor!", 5000)
             return
         self._store.record_hint(lesson.key)
         self._report_progress()
         self._window.lesson_panel.add_hint(used + 1, len(lesson.hints), lesson.hints[used])
 
-    # -- running --------------------------------------------------------------------------
-    def _program(self) -> tuple[str, Path] | None:
-        """Save and return (language, file) of what Run would run, or None if unsaved."""
-        w = self._window
-        if self._editing_lesson_file() and self._lesson is not None and w.path is not None:
-            self._unsaved_run = not self.save_now()
-            return self._lesson.language, w.path
-        if (w.path is None or w.editor.is_modified()) and not w.save():
-            return None
-        if w.path is None:
-            return None
-        return language_for_path(w.path), w.path
-
-    @Slot()
-    def run(self) -> None:
-        """Run the current file in a child process (F5)."""
-        program = self._program()
-        if program is None:
-            return
-        language, path = program
-        if language == "text":
-            self._window.output_panel.show_failure(
-                f"Code Tutor does not know how to run “{path.name}”. Save it with an extension "
-                f"such as .py, .js or .cpp ({', '.join(sorted(LANGUAGE_NAMES.values()))})."
-            )
-            return
-        self._window.editor.clear_errors()
-        self._run_language, self._run_file = language, path
-        limit = self._lesson.time_limit if self._lesson else 10.0
-        self._window.output_panel.begin_run(f"Running {path.name}")
-        if self._unsaved_run:
-            self._window.output_panel.show_warning(_LAST_SAVED.format(name=path.name))
-        self._window.output_panel.set_path_alias(f"{path.parent}{os.sep}")
-        self._runner.run(language, path, path.parent, limit)
-
-    @Slot()
-    def _on_runner_started(self) -> None:
-        self._window.statusBar().showMessage("Program running… (Shift+F5 stops it)", 3000)
-
-    @Slot(object)
-    def _on_runner_finished(self, result) -> None:  # noqa: ANN001 - RunResult
-        self._window.output_panel.end_run(result)
-        output = f"{result.stdout}\n{result.stderr}"
-        self._last_error = result.stderr[-2000:] if result.exit_code else ""
-        if self._run_file is None or result.exit_code == 0:
-            return
-        for loc in parse_errors(self._run_language, output):
-            if Path(loc.file).name == self._run_file.name and self._window.path == self._run_file:
-                self._window.editor.show_error(loc.line, loc.message)
-
-    @Slot()
-    def check(self) -> None:
-        """Run the lesson's checks on the learner's code (F6)."""
-        lesson = self._lesson
-        if lesson is None:
-            self._window.statusBar().showMessage("Open a lesson to check your code.", 4000)
-            return
-        saved = self.save_now()
-        specs = specs_from_lesson(lesson.checks)
-        workspace = self._store.workspace_dir(lesson)
-        if self._runner.run_checks(
-            lesson.language, lesson.main, workspace, specs, lesson.time_limit
-        ):
-            self._checking = lesson
-            self._window.output_panel.show_checks_running(len(specs))
-            notes = [] if saved else [_LAST_SAVED.format(name=PurePosixPath(lesson.main).name)]
-            if not sandbox.available():
-                notes.append(f"The checks run without a sandbox: {sandbox.status()}.")
-            if notes:
-                self._window.output_panel.show_warning(" ".join(notes))
-        else:
-            self._window.statusBar().showMessage("Checks are still running…", 3000)
-
-    @Slot(object)
-    def _on_runner_checks_finished(self, results) -> None:  # noqa: ANN001 - list[CheckResult]
-        self._window.output_panel.show_check_results(results)
-        lesson, self._checking = self._checking, None
-        if lesson is None:
-            return
+    # -- checks -------------------------------------------------------------------------
+    @Slot(object, object)
+    def record_checks(self, lesson: Lesson, results: list[CheckResult]) -> None:
+        """Record a Check of `lesson`: the attempt, and the lesson done when all passed."""
         passed = bool(results) and all(r.passed for r in results)
         self._store.record_attempt(lesson.key, passed)
         self._report_progress()
-        failed = [r for r in results if not r.passed]
-        self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
         if passed:
             self._store.mark_done(lesson.key)
             if lesson is self._lesson:
@@ -491,40 +377,23 @@ class LessonController(QObject):
         self._window.lesson_browser.update_progress(self._store.all())
 
     # -- tutor ----------------------------------------------------------------------------
-    def tutor_prompt(self, question: str) -> tuple[str, str] | None:
-        """The (system, user) texts for a chat question in the open lesson, from its
-        templates; None outside lessons (the tutor's plain prompt is used).
-
-        Raises:
-            TemplateError: the lesson's template cannot render; the tutor refuses rather
-                than answer without the lesson's rules.
-        """
+    def lesson_brief(self) -> LessonBrief | None:
+        """What the tutor knows of the open lesson; None in free editing."""
         lesson = self._lesson
         if lesson is None:
             return None
-        templates = merged_templates(self._templates, lesson.policy.templates)
-        values = {
-            "language": LANGUAGE_NAMES.get(lesson.language, lesson.language),
-            "lesson_title": lesson.title,
-            "lesson_goal": lesson.goal,
-            "instructions": tutor_instructions(lesson.policy.help, lesson.policy.instructions),
-            "code": self._window.editor.text()[-6000:],
-            "selection": self._window.editor.selected_text(),
-            "error": self._last_error,
-            "question": question,
-            "hint_count": str(len(lesson.hints)),
-        }
-        try:
-            return render(templates["system"], **values), render(templates["chat"], **values)
-        except (TemplateError, KeyError) as exc:  # fail closed: never the generic prompt,
-            raise TemplateError(  # which lacks this lesson's rules (hints only, ...)
-                f"The tutor cannot answer in this lesson: its prompt template does not work "
-                f"({exc}). Tell your teacher; `codetutor lessons check` shows the problem."
-            ) from exc
+        return LessonBrief(
+            key=lesson.key,
+            title=lesson.title,
+            goal=lesson.goal,
+            text=lesson.text,
+            hints=tuple(lesson.hints),
+            hints_shown=self._store.get(lesson.key).hints_used,
+            policy=lesson.policy,
+        )
 
     @Slot()
     def shutdown(self) -> None:
         """Save, record time, stop any program."""
         self.save_now()
         self._account_time()
-        self._runner.shutdown()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.core.lessons import BrokenLesson, Lesson
 from app.core.markdown import render_markdown
+from app.ui.common.theme import THEME
 
 
 class LessonPanel(QWidget):
@@ -125,7 +126,7 @@ class LessonPanel(QWidget):
 
     def _render(self) -> None:
         hints = "".join(
-            '<p style="background-color:#fff8c5; padding:4px;"><b>'
+            f'<p style="background-color:{THEME.notice_back}; padding:4px;"><b>'
             f"{html.escape(h.split(':', 1)[0])}:</b>{html.escape(h.split(':', 1)[1])}</p>"
             for h in self._hints
         )

@@ -10,7 +10,6 @@ because Qt lays out a block whole: one endless line would otherwise cost seconds
 from __future__ import annotations
 
 import time
-from collections import deque
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
@@ -30,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from app.runner.checks import CheckResult
 from app.runner.result import RunResult
+from app.ui.common.chunks import ChunkBuffer
+from app.ui.common.theme import THEME, failure_style, notice_style
 
 FLUSH_INTERVAL_MS = 40
 FLUSH_BUDGET_S = 0.02
@@ -40,12 +41,12 @@ MAX_BLOCKS = 20_000
 """Lines kept in the output view; older ones are dropped."""
 MAX_LINE_CHARS = 1_000
 """Longer output lines are broken into lines of this length."""
-STDERR_COLOUR = "#b00020"
-INPUT_COLOUR = "#0b6e2f"
-_NOTICE_STYLE = "QLabel { background:#fff8c5; border:1px solid #d4a72c; padding:6px; }"
-_FAILURE_STYLE = "QLabel { background:#ffebe9; border:1px solid #cf222e; padding:6px; }"
-_PASSED_COLOUR = "#1a7f37"
-_FAILED_COLOUR = "#cf222e"
+STDERR_COLOUR = THEME.stderr
+INPUT_COLOUR = THEME.input
+_NOTICE_STYLE = notice_style()
+_FAILURE_STYLE = failure_style()
+_PASSED_COLOUR = THEME.passed
+_FAILED_COLOUR = THEME.failed
 
 
 def _format(colour: str | None = None, bold: bool = False) -> QTextCharFormat:
@@ -81,7 +82,7 @@ class OutputPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._pending: deque[tuple[str, list[str]]] = deque()
+        self._pending = ChunkBuffer()
         self._path_prefix = ""
         self._column = 0  # characters on the output's last line
         self._running = False
@@ -175,10 +176,7 @@ class OutputPanel(QWidget):
         """Buffer `text` printed on `stream` ("stdout" or "stderr"); the timer paints it."""
         if not text:
             return
-        if self._pending and self._pending[-1][0] == stream:
-            self._pending[-1][1].append(text)
-        else:
-            self._pending.append((stream, [text]))
+        self._pending.append(text, stream)
         if not self._timer.isActive():
             self._timer.start()
 
@@ -300,27 +298,25 @@ class OutputPanel(QWidget):
             self._timer.stop()
             return
         self.flush_count += 1
-        self._drop_hidden_backlog()
+        runs = self._drop_hidden_backlog(self._pending.take_all())
         deadline = time.monotonic() + FLUSH_BUDGET_S
-        while self._pending and time.monotonic() < deadline:
-            stream, parts = self._pending.popleft()
-            text = "".join(parts)  # chunks joined first, so a path split between two is whole
+        while runs and time.monotonic() < deadline:
+            stream, text = runs.pop(0)  # chunks were joined first: a split path is whole
             if self._path_prefix:
                 text = text.replace(self._path_prefix, "")
             if len(text) > PAINT_SLICE_CHARS:
-                self._pending.appendleft((stream, [text[PAINT_SLICE_CHARS:]]))
+                runs.insert(0, (stream, text[PAINT_SLICE_CHARS:]))
                 text = text[:PAINT_SLICE_CHARS]
             self._insert(stream, text)
+        self._pending.put_back(runs)
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
-    def _drop_hidden_backlog(self) -> None:
-        """Drop buffered output followed by `MAX_BLOCKS` newer lines: the view would trim it."""
+    def _drop_hidden_backlog(self, runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Drop output followed by `MAX_BLOCKS` newer lines: the view would trim it anyway."""
         lines = 0
-        for index in range(len(self._pending) - 1, -1, -1):
-            stream, parts = self._pending[index]
-            text = "".join(parts)
-            self._pending[index] = (stream, [text])
+        for index in range(len(runs) - 1, -1, -1):
+            stream, text = runs[index]
             count = text.count("\n")
             if lines + count < MAX_BLOCKS:
                 lines += count
@@ -328,12 +324,10 @@ class OutputPanel(QWidget):
             cut = len(text)
             for _ in range(MAX_BLOCKS - lines):
                 cut = text.rfind("\n", 0, cut)
-            for _ in range(index):
-                self._pending.popleft()
-            self._pending[0] = (stream, [text[cut + 1 :]])
             self.view.clear()
             self._column = 0
-            return
+            return [(stream, text[cut + 1 :]), *runs[index + 1 :]]
+        return runs
 
     def _insert(self, stream: str, text: str) -> None:
         """Append `text` at the end in the format of `stream`, breaking over-long lines."""

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 
 from app.runner.checks import CheckSpec, run_checks
 from app.runner.process import RunResult, RunSession, ToolchainMissingError
+from app.ui.common.chunks import ChunkBuffer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class ProgramRunner(QObject):
         self._lock = threading.Lock()
         self._run_id = 0
         self._live_id: int | None = None  # the run whose output is accepted (guarded by _lock)
-        self._pending: list[tuple[str, list[str]]] = []  # (stream, parts), guarded by _lock
+        self._pending = ChunkBuffer()  # guarded by _lock
         self._wake_posted = False  # guarded by _lock
         self._session: RunSession | None = None
         self._checks_id = 0
@@ -197,10 +198,7 @@ class ProgramRunner(QObject):
         with self._lock:
             if run_id != self._live_id:
                 return
-            if self._pending and self._pending[-1][0] == stream:
-                self._pending[-1][1].append(text)
-            else:
-                self._pending.append((stream, [text]))
+            self._pending.append(text, stream)
             if self._wake_posted:
                 return
             self._wake_posted = True
@@ -241,10 +239,10 @@ class ProgramRunner(QObject):
     def _drain_output(self) -> None:
         """Emit everything buffered, one signal per stretch of one stream."""
         with self._lock:
-            pending, self._pending = self._pending, []
+            pending = self._pending.take_all()
             self._wake_posted = False
-        for stream, parts in pending:
-            self.sig_output_received.emit(stream, "".join(parts))
+        for stream, text in pending:
+            self.sig_output_received.emit(stream, text)
 
     @Slot(int, object)
     def _on_session_finished(self, run_id: int, result: RunResult) -> None:

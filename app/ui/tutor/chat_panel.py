@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.markdown import CodeBlock, highlight_code, render_markdown, stable_prefix_length
+from app.ui.common.chunks import ChunkBuffer
+from app.ui.common.theme import THEME, notice_style
 
 FLUSH_INTERVAL_MS = 40
 PLAIN_LIVE_CHARS = 8000  # a still-growing part longer than this is painted as plain text
@@ -45,7 +47,7 @@ class ChatPanel(QWidget):
         self._ready = False
         self._allowed = True
         self._reply_text = ""
-        self._chunks: list[str] = []
+        self._chunks = ChunkBuffer()
         self._plain_shown = 0  # characters of the live tail shown as plain text
         self._reply_start = 0
         self._frozen_upto = 0
@@ -58,9 +60,7 @@ class ChatPanel(QWidget):
         self.notice = QLabel(self)
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(
-            "QLabel { background:#fff8c5; border:1px solid #d4a72c; padding:6px; }"
-        )
+        self.notice.setStyleSheet(notice_style())
         self.notice.hide()
         self.view = QTextBrowser(self)
         self.view.setOpenLinks(False)
@@ -151,13 +151,13 @@ class ChatPanel(QWidget):
     def add_user_message(self, text: str) -> None:
         """Show the learner's question."""
         self._append_html(
-            '<p style="margin-top:10px;"><b style="color:#0969da;">You</b></p>'
+            f'<p style="margin-top:10px;"><b style="color:{THEME.learner_label};">You</b></p>'
             f"<p>{html.escape(text).replace(chr(10), '<br/>')}</p>"
         )
 
     def add_info(self, text: str, error: bool = False) -> None:
         """Show a line from the app (an error in red)."""
-        colour = "#c62828" if error else "#57606a"
+        colour = THEME.error if error else THEME.muted
         self._append_html(f'<p style="color:{colour};"><i>{html.escape(text)}</i></p>')
 
     def begin_reply(self, request_id: int) -> None:
@@ -171,7 +171,9 @@ class ChatPanel(QWidget):
         self._live_blocks = ()
         self._message_index += 1
         self._blocks[self._message_index] = ()
-        self._append_html('<p style="margin-top:10px;"><b style="color:#8250df;">Tutor</b></p>')
+        self._append_html(
+            f'<p style="margin-top:10px;"><b style="color:{THEME.tutor_label};">Tutor</b></p>'
+        )
         cursor = self.view.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock()
@@ -184,7 +186,7 @@ class ChatPanel(QWidget):
         """Buffer a piece of the reply (painted by the timer). Stale ids are dropped."""
         if request_id != self._active_id:
             return
-        self._chunks.append(text)  # joined once per paint: += per token is quadratic
+        self._chunks.append(text)  # joined once per paint
         self._dirty = True
 
     def end_reply(self, request_id: int, note: str = "") -> None:
@@ -258,8 +260,7 @@ class ChatPanel(QWidget):
 
     def _join_chunks(self) -> None:
         if self._chunks:
-            self._reply_text += "".join(self._chunks)
-            self._chunks.clear()
+            self._reply_text += self._chunks.take_text()
 
     def _append_plain(self, tail: str) -> None:
         """Show the growing `tail` as plain text, adding only what is new since the last

@@ -26,7 +26,7 @@ TEXT = sys.argv[2]
 typed = []
 
 def start():
-    parts.window.sig_hint_requested.emit()  # progress: one hint used
+    parts.window.actions.trigger(ActionId.HINT)  # progress: one hint used
     parts.window.editor.gotoPos(0)
     keys.start()
 

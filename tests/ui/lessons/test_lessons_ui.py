@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
+from app.core.prompts.builder import build_messages
+from app.core.tutor.actions import TutorAction
 from app.main import build_app
 from app.paths import BUILTIN_LESSONS_DIR
 from app.settings import Settings
+from app.ui.common.actions import ActionId
 
 FIRST = "python-basics/01-print-and-variables"
 SOLUTION = (BUILTIN_LESSONS_DIR / FIRST / "solution" / "main.py").read_text()
@@ -23,10 +26,10 @@ def test_select_run_check_marks_lesson_done(app_parts, qtbot):
     w.editor.selectAll()
     w.editor.insert_at_cursor(SOLUTION)
     with qtbot.waitSignal(app_parts.runner.sig_run_finished, timeout=20_000):
-        w.sig_run_requested.emit()
+        w.actions.trigger(ActionId.RUN)
     qtbot.waitUntil(lambda: "Next year I will be 37." in w.output_panel.output_text())
     with qtbot.waitSignal(app_parts.lessons.sig_lesson_done, timeout=30_000):
-        w.sig_check_requested.emit()
+        w.actions.trigger(ActionId.CHECK)
     assert "All 3 checks passed" in w.output_panel.results_text()
     assert w.lesson_browser.item_text(FIRST).startswith("✓")
     assert "(1/12)" in w.lesson_browser.course_text(0)
@@ -40,13 +43,13 @@ def test_failed_check_and_error_marker(app_parts, qtbot):
     w.editor.selectAll()
     w.editor.insert_at_cursor("name = 'Ada'\nprint(nme)\n")
     with qtbot.waitSignal(app_parts.runner.sig_run_finished, timeout=20_000):
-        w.sig_run_requested.emit()
+        w.actions.trigger(ActionId.RUN)
     assert w.editor.error_lines() == [2]
     assert "NameError" in w.editor.annotation(2)
     qtbot.waitUntil(lambda: "NameError" in w.output_panel.output_text())
     assert 'File "main.py", line 2' in w.output_panel.output_text()  # no folder path
     with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
-        w.sig_check_requested.emit()
+        w.actions.trigger(ActionId.CHECK)
     results = w.output_panel.results_text()
     assert "exactly these three lines" in results
     assert not w.lesson_browser.item_text(FIRST).startswith("✓")
@@ -57,12 +60,12 @@ def test_hint_ladder_shows_hint_k_of_n(app_parts):
     """Each Hint press shows the next teacher hint as "Hint k of n" and counts it."""
     w = app_parts.window
     w.lesson_browser.select(FIRST)
-    w.sig_hint_requested.emit()
-    w.sig_hint_requested.emit()
+    w.actions.trigger(ActionId.HINT)
+    w.actions.trigger(ActionId.HINT)
     hints = w.lesson_panel.hints_text()
     assert hints[0].startswith("Hint 1 of 3:") and hints[1].startswith("Hint 2 of 3:")
     assert app_parts.lessons.store.get(FIRST).hints_used == 2
-    w.sig_hint_requested.emit()
+    w.actions.trigger(ActionId.HINT)
     assert not w.lesson_panel.hint_button.isEnabled()
 
 
@@ -73,9 +76,9 @@ def test_code_is_restored_when_the_lesson_is_reopened(app_parts, qtbot):
     w.editor.insert_at_cursor("# my own work\n")
     with qtbot.waitSignal(app_parts.lessons.sig_autosaved, timeout=3000):
         pass
-    w.sig_next_lesson_requested.emit()
+    w.actions.trigger(ActionId.NEXT_LESSON)
     assert w.lesson_browser.current_key() == "python-basics/02-input"
-    w.sig_previous_lesson_requested.emit()
+    w.actions.trigger(ActionId.PREVIOUS_LESSON)
     assert w.editor.text() == "# my own work\n" + STARTER
 
 
@@ -85,10 +88,10 @@ def test_reset_asks_and_keeps_a_backup(app_parts, monkeypatch):
     w.lesson_browser.select(FIRST)
     w.editor.insert_at_cursor("precious = 1\n")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
-    w.sig_reset_requested.emit()
+    w.actions.trigger(ActionId.RESET_LESSON)
     assert w.editor.text().startswith("precious = 1")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    w.sig_reset_requested.emit()
+    w.actions.trigger(ActionId.RESET_LESSON)
     assert w.editor.text() == STARTER
     backups = app_parts.lessons.store.backups(w.lesson_browser.lesson(FIRST))
     assert (backups[-1] / "main.py").read_text().startswith("precious = 1")
@@ -141,12 +144,17 @@ def test_policy_can_turn_chat_off(app_parts, tmp_path, qtbot):
 
 
 def test_lesson_prompt_uses_templates_and_policy(app_parts):
-    """In a lesson, the tutor's prompt carries the lesson, its goal, the code and the policy."""
+    """In a lesson, the tutor's prompt carries the lesson, its goal, the code and the policy;
+    the code is in the latest message only, so the system message stays the same."""
     w = app_parts.window
     w.lesson_browser.select(FIRST)
-    system, user = app_parts.lessons.tutor_prompt("What is a variable?")
+    tutor = app_parts.tutor
+    context = tutor.context_provider()
+    messages = build_messages(TutorAction.CHAT, context, tutor.templates, (), "What is a variable?")
+    system, user = messages[0].content, messages[-1].content
     assert "Print and variables" in system and "Python" in system
     assert "What is a variable?" in user and w.editor.text().strip()[:20] in user
+    assert w.editor.text().strip()[:20] not in system
     assert "{lesson_title}" not in system and "{instructions}" not in system
     assert "hints mode" in system and "Never write the full solution" in system
 
@@ -157,23 +165,23 @@ def test_opening_a_free_file_leaves_the_lesson(app_parts, qtbot, tmp_path):
     w.lesson_browser.select(FIRST)
     mine = tmp_path / "mine.py"
     mine.write_text("x = 1\n")
-    assert w.open_path(mine)
+    assert w.document.open_path(mine)
     assert app_parts.lessons.lesson is None and w.lesson_browser.current_key() is None
     w.editor.insert_at_cursor("# edited\n")
     qtbot.wait(1300)  # longer than the autosave delay
     workspace = app_parts.lessons.store.workspace_dir(w.lesson_browser.lesson(FIRST))
     assert not (workspace / "mine.py").exists()
     assert w.editor.is_modified() and mine.read_text() == "x = 1\n"
-    assert w.save() and mine.read_text() == "# edited\nx = 1\n"
+    assert w.document.save() and mine.read_text() == "# edited\nx = 1\n"
 
 
 def test_check_results_stay_with_their_lesson(app_parts, qtbot):
     """Pressing Check on another lesson while checks run does not mix up their results."""
     w = app_parts.window
     w.lesson_browser.select(FIRST)
-    w.sig_check_requested.emit()
+    w.actions.trigger(ActionId.CHECK)
     w.lesson_browser.select("python-basics/02-input")
-    w.sig_check_requested.emit()  # refused: the first lesson's checks are still running
+    w.actions.trigger(ActionId.CHECK)  # refused: the first lesson's checks are still running
     with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
         pass
     store = app_parts.lessons.store
@@ -227,7 +235,7 @@ def test_main_file_in_a_sub_folder_is_saved_and_checked(qtbot, tmp_path):
     assert saved.read_text() == "print('hi')\n# more\n"
     assert w.lesson_browser.select("course/nested")
     with qtbot.waitSignal(parts.lessons.sig_lesson_done, timeout=30_000):
-        w.sig_check_requested.emit()
+        w.actions.trigger(ActionId.CHECK)
     assert "passed" in w.output_panel.results_text(), w.output_panel.results_text()
     assert parts.lessons.store.get("course/nested").done
     parts.lessons.shutdown()
@@ -269,7 +277,8 @@ def test_html_in_a_lesson_title_is_shown_as_plain_text(qtbot, tmp_path):
     assert w.lesson_browser.select("course/html")
     assert w.lesson_panel.title.textFormat() is Qt.TextFormat.PlainText
     assert w.lesson_panel.title.text() == fake
-    labels = [w.model_label, w.device_label, w.lesson_panel.status, w.output_panel.notice]
+    status = w.status
+    labels = [status.model_label, status.device_label, w.lesson_panel.status, w.output_panel.notice]
     assert all(label.textFormat() is Qt.TextFormat.PlainText for label in labels)
     parts.service.shutdown()
 
@@ -282,7 +291,7 @@ def test_check_results_say_when_there_is_no_sandbox(app_parts, qtbot, monkeypatc
     w = app_parts.window
     w.lesson_browser.select(FIRST)
     with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
-        w.sig_check_requested.emit()
+        w.actions.trigger(ActionId.CHECK)
     assert "without a sandbox" in w.output_panel.notice.text()
     assert "bubblewrap" in w.output_panel.notice.text()
 
@@ -303,6 +312,6 @@ def test_tutor_refuses_when_the_lessons_template_cannot_render(qtbot, tmp_path, 
     w.editor.selectAll()
     assert parts.tutor.ask("Just give me the answer.") is None
     assert "cannot answer in this lesson" in w.chat.plain_text()
-    assert parts.service.current_request is None and not parts.tutor.conversation.turns
+    assert parts.service.current_chat is None and not parts.tutor.conversation.turns
     parts.lessons.shutdown()
     parts.service.shutdown()

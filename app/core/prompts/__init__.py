@@ -1,0 +1,1 @@
+"""Prompts: chat messages, the token budget, and turning a tutor request into messages."""

@@ -1,0 +1,93 @@
+"""What the UI asks of the model: frozen requests, snapshotted on the UI thread.
+
+Each request belongs to a lane, and the lanes decide what replaces what (the policy is
+`LlmService._admit`): chat replaces chat; a completion (infill or raw) replaces the older
+completion and never touches chat; a load cancels everything. Stop is a `CancelFlag` inside
+the request, set from any thread and checked by the worker between tokens.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import time
+from dataclasses import dataclass, field
+
+from app.core.models import ModelSpec
+from app.llm.backend import CancelFlag, ChatMessage, GenerationParams
+
+_ids = itertools.count(1)
+
+
+def next_request_id() -> int:
+    """A fresh request id, unique in this process."""
+    return next(_ids)
+
+
+class Lane(enum.Enum):
+    """Which requests compete with which."""
+
+    CHAT = "chat"  # the tutor's replies: explain, hint, debug, document, chat
+    COMPLETION = "completion"  # inline completion: infill, or raw completion without FIM
+    MODEL = "model"  # loading a model
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """Load a model (replacing the current one)."""
+
+    spec: ModelSpec
+    request_id: int = field(default_factory=next_request_id)
+    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
+    created: float = field(default_factory=time.perf_counter, compare=False)
+    lane = Lane.MODEL
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """Stream a chat reply.
+
+    Attributes:
+        messages: the whole prompt, snapshotted on the UI thread.
+        params: sampling settings.
+        cancel: set by Stop (any thread); the worker checks it between tokens.
+        created: `time.perf_counter()` when the UI made the request (for time to first token).
+    """
+
+    messages: tuple[ChatMessage, ...]
+    params: GenerationParams = GenerationParams()
+    request_id: int = field(default_factory=next_request_id)
+    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
+    created: float = field(default_factory=time.perf_counter, compare=False)
+    lane = Lane.CHAT
+
+
+@dataclass(frozen=True)
+class InfillRequest:
+    """Fill in the middle: what belongs at the cursor between `prefix` and `suffix`."""
+
+    prefix: str
+    suffix: str
+    language: str
+    params: GenerationParams = GenerationParams(max_tokens=64, temperature=0.0)
+    request_id: int = field(default_factory=next_request_id)
+    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
+    created: float = field(default_factory=time.perf_counter, compare=False)
+    lane = Lane.COMPLETION
+
+
+@dataclass(frozen=True)
+class CompleteRequest:
+    """Raw completion of `prompt` (no chat template): benchmarks, and inline completion with
+    a model that has no fill-in-the-middle tokens."""
+
+    prompt: str
+    params: GenerationParams = GenerationParams(max_tokens=64, temperature=0.0)
+    request_id: int = field(default_factory=next_request_id)
+    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
+    created: float = field(default_factory=time.perf_counter, compare=False)
+    lane = Lane.COMPLETION
+
+
+Request = LoadRequest | ChatRequest | InfillRequest | CompleteRequest
+GenerationRequest = ChatRequest | InfillRequest | CompleteRequest

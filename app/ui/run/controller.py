@@ -1,0 +1,202 @@
+"""Run (F5) and Check (F6): what runs, the output panel, the editor's error markers, and the
+last run's result, which the tutor reads (`run_brief`).
+
+Runs on the UI thread; programs and checks run in child processes through ProgramRunner.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.core.filetypes import LANGUAGE_NAMES, language_for_path
+from app.core.lessons import Lesson
+from app.core.tutor.context import RunBrief
+from app.runner import sandbox
+from app.runner.checks import CheckResult
+from app.runner.errors import parse_errors
+from app.runner.result import RunResult
+from app.ui.common.view import View
+from app.ui.editor.document import DocumentController
+from app.ui.run.output_panel import OutputPanel
+from app.ui.run.processes import ProgramRunner
+
+LAST_SAVED = (
+    "Your latest changes could not be saved, so this uses the last saved version of {name}."
+)
+ERROR_TAIL_CHARS = 2000
+FREE_TIME_LIMIT_S = 10.0
+
+
+class LessonSource(Protocol):
+    """What Run and Check need of the lessons (the lesson controller is one)."""
+
+    @property
+    def lesson(self) -> Lesson | None:
+        """The open lesson, or None in free editing."""
+        ...
+
+    def editing_lesson_file(self) -> bool:
+        """The editor shows a file of the open lesson's workspace."""
+        ...
+
+    def save_now(self) -> bool:
+        """Write the lesson file now; False when it could not be written."""
+        ...
+
+    def workspace_dir(self, lesson: Lesson) -> Path:
+        """Where the learner's files of `lesson` are."""
+        ...
+
+
+class RunController(QObject):
+    """Runs the learner's program and the lesson's checks, and keeps their last results."""
+
+    sig_checks_finished = Signal(object, object)
+    """(Lesson, list[CheckResult]): the checks of a lesson ended (recorded by the lessons)."""
+
+    def __init__(
+        self,
+        runner: ProgramRunner,
+        document: DocumentController,
+        output: OutputPanel,
+        view: View,
+        lessons: LessonSource,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._document = document
+        self._output = output
+        self._view = view
+        self._lessons = lessons
+        self._checking: Lesson | None = None
+        self._unsaved_run = False
+        self._run_language = "python"
+        self._run_file: Path | None = None
+        self.last_result: RunResult | None = None
+        self.last_checks: list[CheckResult] = []
+        self._last_error = ""
+        runner.sig_run_started.connect(self._on_runner_started)
+        runner.sig_output_received.connect(output.append_output)
+        runner.sig_run_finished.connect(self._on_runner_finished)
+        runner.sig_run_failed.connect(output.show_failure)
+        runner.sig_checks_finished.connect(self._on_runner_checks_finished)
+        runner.sig_checks_failed.connect(output.show_checks_failure)
+        output.sig_input_entered.connect(runner.write_stdin)
+        output.sig_stop_requested.connect(runner.stop)
+
+    @property
+    def runner(self) -> ProgramRunner:
+        """The child-process runner."""
+        return self._runner
+
+    def run_brief(self) -> RunBrief:
+        """The last Run/Check as the tutor needs it."""
+        tail = self.last_result.stdout[-ERROR_TAIL_CHARS:] if self.last_result else ""
+        failed = tuple((r.message, r.details) for r in self.last_checks if not r.passed)
+        return RunBrief(error=self._last_error, output_tail=tail, failed_checks=failed)
+
+    def reset(self) -> None:
+        """Forget the last results and clear the panel (another lesson was opened)."""
+        self._runner.stop()
+        self.last_result = None
+        self.last_checks = []
+        self._last_error = ""
+        self._output.clear()
+
+    # -- Run ------------------------------------------------------------------------------
+    def _program(self) -> tuple[str, Path] | None:
+        """Save and return (language, file) of what Run would run, or None if unsaved."""
+        doc, lesson = self._document, self._lessons.lesson
+        if self._lessons.editing_lesson_file() and lesson is not None and doc.path is not None:
+            self._unsaved_run = not self._lessons.save_now()
+            return lesson.language, doc.path
+        self._unsaved_run = False
+        if (doc.path is None or doc.editor.is_modified()) and not doc.save():
+            return None
+        if doc.path is None:
+            return None
+        return language_for_path(doc.path), doc.path
+
+    @Slot()
+    def run(self) -> None:
+        """Run the current file in a child process (F5)."""
+        program = self._program()
+        if program is None:
+            return
+        language, path = program
+        if language == "text":
+            self._output.show_failure(
+                f"Code Tutor does not know how to run “{path.name}”. Save it with an extension "
+                f"such as .py, .js or .cpp ({', '.join(sorted(LANGUAGE_NAMES.values()))})."
+            )
+            return
+        self._document.editor.clear_errors()
+        self._run_language, self._run_file = language, path
+        lesson = self._lessons.lesson
+        limit = lesson.time_limit if lesson else FREE_TIME_LIMIT_S
+        self._output.begin_run(f"Running {path.name}")
+        if self._unsaved_run:
+            self._output.show_warning(LAST_SAVED.format(name=path.name))
+        self._output.set_path_alias(f"{path.parent}{os.sep}")
+        self._runner.run(language, path, path.parent, limit)
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop the running program (Shift+F5)."""
+        self._runner.stop()
+
+    @Slot()
+    def _on_runner_started(self) -> None:
+        self._view.show_status("Program running… (Shift+F5 stops it)", 3000)
+
+    @Slot(object)
+    def _on_runner_finished(self, result: RunResult) -> None:
+        self._output.end_run(result)
+        self.last_result = result
+        self._last_error = result.stderr[-ERROR_TAIL_CHARS:] if result.exit_code else ""
+        if self._run_file is None or result.exit_code == 0:
+            return
+        output = f"{result.stdout}\n{result.stderr}"
+        for loc in parse_errors(self._run_language, output):
+            if Path(loc.file).name == self._run_file.name and self._document.path == self._run_file:
+                self._document.editor.show_error(loc.line, loc.message)
+
+    # -- Check ----------------------------------------------------------------------------
+    @Slot()
+    def check(self) -> None:
+        """Run the lesson's checks on the learner's code (F6)."""
+        lesson = self._lessons.lesson
+        if lesson is None:
+            self._view.show_status("Open a lesson to check your code.", 4000)
+            return
+        saved = self._lessons.save_now()
+        checks = list(lesson.checks)
+        workspace = self._lessons.workspace_dir(lesson)
+        if not self._runner.run_checks(
+            lesson.language, lesson.main, workspace, checks, lesson.time_limit
+        ):
+            self._view.show_status("Checks are still running…", 3000)
+            return
+        self._checking = lesson
+        self._output.show_checks_running(len(checks))
+        notes = [] if saved else [LAST_SAVED.format(name=PurePosixPath(lesson.main).name)]
+        if not sandbox.available():
+            notes.append(f"The checks run without a sandbox: {sandbox.status()}.")
+        if notes:
+            self._output.show_warning(" ".join(notes))
+
+    @Slot(object)
+    def _on_runner_checks_finished(self, results: list[CheckResult]) -> None:
+        self._output.show_check_results(results)
+        lesson, self._checking = self._checking, None
+        if lesson is None:
+            return
+        self.last_checks = list(results)
+        failed = [r for r in results if not r.passed]
+        self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
+        self.sig_checks_finished.emit(lesson, results)

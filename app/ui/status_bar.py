@@ -1,0 +1,72 @@
+"""The status bar: cursor line and language on the left; model, where it runs, what it is
+doing and the last reply's speed on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from app.core.filetypes import LANGUAGE_NAMES
+from app.llm.backend import ModelInfo
+from app.llm.requests import Lane
+from app.llm.service import ANSWERING, LlmService, LlmState, RequestHandle
+from app.ui.editor.widget import CodeEditor
+
+
+def _label(parent: QWidget, text: str = "") -> QLabel:
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class StatusBar(QStatusBar):
+    """Shows the service's state and the editor's position, as they change."""
+
+    def __init__(self, service: LlmService, editor: CodeEditor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._service = service
+        self._editor = editor
+        self.position_label = _label(self)
+        self.model_label = _label(self, "No model")
+        self.device_label = _label(self)
+        self.state_label = _label(self)
+        self.speed_label = _label(self)
+        self.speed_label.setMinimumWidth(90)
+        self.addWidget(self.position_label)
+        for label in (self.model_label, self.device_label, self.state_label, self.speed_label):
+            self.addPermanentWidget(label)
+        editor.updateUi.connect(self._on_editor_update_ui)
+        service.sig_state_changed.connect(self._show_state)
+        service.sig_chat_busy_changed.connect(self._show_state)
+        service.sig_model_loaded.connect(self._on_service_model_loaded)
+        service.sig_model_failed.connect(self._on_service_model_failed)
+        service.sig_request_ended.connect(self._on_service_request_ended)
+        self._show_state()
+
+    @Slot()
+    def _show_state(self, *_: object) -> None:
+        state = self._service.state
+        busy = self._service.chat_busy and state is LlmState.READY
+        self.state_label.setText(ANSWERING if busy else state.value)
+
+    @Slot(int)
+    def _on_editor_update_ui(self, _updated: int) -> None:
+        lang = LANGUAGE_NAMES.get(self._editor.language, self._editor.language)
+        self.position_label.setText(f"Line {self._editor.cursor_line()} · {lang}")
+
+    @Slot(object)
+    def _on_service_model_loaded(self, info: ModelInfo) -> None:
+        self.model_label.setText(info.name)
+        self.device_label.setText(info.device)
+        self.showMessage(f"Loaded {info.name} in {info.load_seconds:.1f} s", 4000)
+
+    @Slot(str, str)
+    def _on_service_model_failed(self, _kind: str, _message: str) -> None:
+        self.model_label.setText("No model")
+        self.device_label.setText("")
+
+    @Slot(object)
+    def _on_service_request_ended(self, handle: RequestHandle) -> None:
+        stats = handle.stats
+        if handle.lane is Lane.CHAT and stats is not None and stats.tokens:
+            self.speed_label.setText(f"{stats.tokens_per_s:.0f} tokens/s")
