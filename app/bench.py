@@ -145,7 +145,7 @@ def run_bench(spec: ModelSpec, tokens: int = 512, rounds: int = 5) -> dict[str, 
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.llm.local import default_threads, open_raw_llama
+    from app.llm.build import default_threads, open_raw_llama
     from app.llm.probe_child import measure
     from app.main import build_app
     from app.settings import Settings

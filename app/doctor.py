@@ -45,7 +45,7 @@ def doctor(out: TextIO, model: str | None = None) -> int:
     from app.core.gguf import ModelFileError, inspect_gguf
     from app.core.models import StarterModelMissingError
     from app.core.preflight import fallback_chain
-    from app.llm.local import (
+    from app.llm.build import (
         build_has_amx,
         cpu_features,
         cpu_reports_amx,

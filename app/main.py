@@ -14,6 +14,7 @@ from app.llm.service import LlmService
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.runner import sandbox
 from app.settings import Settings
+from app.state import SessionState
 from app.ui.common.actions import ActionId
 from app.ui.lessons.controller import LessonController
 from app.ui.main_window import MainWindow
@@ -96,10 +97,14 @@ def build_app(
     store = ProgressStore(data_dir)
     if store.load_problem:
         window.chat.add_info(store.load_problem, error=True)
+    state = SessionState.in_folder(data_dir, settings)
+    if state.load_problem:
+        window.chat.add_info(state.load_problem, error=True)
     lessons = LessonController(
         window,
         store,
         settings,
+        state,
         lesson_roots if lesson_roots is not None else [BUILTIN_LESSONS_DIR],
     )
     run = RunController(runner, window.document, window.output_panel, window, lessons, window)

@@ -11,6 +11,32 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest_plugins = ["crash_report"]  # a test that dies by a signal fails with its name
 
 
+REAL_MODEL_FIXTURES = {"starter_spec", "service", "loaded_service"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that uses the starter model's fixtures is a real_model test by definition."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real_model)
+
+
+@pytest.fixture(autouse=True)
+def _real_model_only_when_marked(request, monkeypatch):
+    """The marker tells the truth: a test not marked real_model cannot load a model with
+    llama.cpp in this process (it fails saying so); marked ones skip where llama_cpp is
+    missing, with the install hint."""
+    if request.node.get_closest_marker("real_model"):
+        pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: make test")
+        return
+    from app.llm import local
+
+    def refuse(self, spec, report=None):
+        raise AssertionError(f"{request.node.nodeid} loads the real model: mark it real_model")
+
+    monkeypatch.setattr(local.LocalBackend, "load", refuse)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Keep every test's user data, config and site config in its own temporary folder."""

@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def crash_summary(text: str) -> str:
-    """ "SIGSEGV" and the innermost stack lines, from faulthandler's report."""
+    """The signal's name ("SIGSEGV") and the innermost stack lines of faulthandler's report."""
     lines = text.strip().splitlines()
     name = next((sig for words, sig in SIGNALS.items() if words in text), "a fatal signal")
     stack = [line.strip() for line in lines if line.strip().startswith("File ")][:6]

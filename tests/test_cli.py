@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from app.cli import build_parser, display_problem
 
 
@@ -34,6 +36,7 @@ def test_parser_defaults_to_gui_and_knows_subcommands():
     assert build_parser().parse_args(["lessons", "check", "x"]).paths == ["x"]
 
 
+@pytest.mark.real_model
 def test_doctor_reports_a_healthy_install():
     """`codetutor doctor` measures the starter model and exits 0."""
     out = subprocess.run(
@@ -44,6 +47,7 @@ def test_doctor_reports_a_healthy_install():
     assert "GPU offload:" in out.stdout and "CPU features:" in out.stdout
 
 
+@pytest.mark.real_model
 def test_gui_starts_to_an_idle_window(tmp_path):
     """`python -m app` shows its window and reaches an idle event loop."""
     env = {"QT_QPA_PLATFORM": "offscreen", "CODETUTOR_HOME": str(tmp_path), "PATH": ""}
@@ -75,6 +79,7 @@ def test_doctor_fails_with_the_reason_for_a_bad_model(tmp_path):
     assert "broken.gguf" in out.stdout and "not a GGUF model file" in out.stdout
 
 
+@pytest.mark.real_model
 def test_doctor_names_the_signal_when_the_model_crashes(tmp_path):
     """With every model check dying by SIGSEGV, doctor exits 1 and names the signal."""
     import os
@@ -167,6 +172,7 @@ def test_doctor_reports_a_broken_chat_template_in_one_line(tmp_path, starter_spe
     assert text.count("Check:") == 1  # no other setting is tried for the file's own template
 
 
+@pytest.mark.real_model
 def test_gui_starts_when_its_folders_cannot_be_created(tmp_path):
     """A home whose folders cannot be made (read-only, or a file in the way): READY anyway."""
     import os

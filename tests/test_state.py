@@ -72,7 +72,7 @@ def test_a_stored_value_of_another_type_than_the_default_gives_the_default(tmp_p
 
 
 def test_changing_a_returned_list_changes_nothing_stored(tmp_path):
-    """get returns a copy: the caller's edits to it are not remembered behind its back."""
+    """Get returns a copy: the caller's edits to it are not remembered behind its back."""
     state = SessionState(tmp_path / "state.json")
     state.set("recent", ["a"])
     state.get("recent").append("b")

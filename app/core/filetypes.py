@@ -77,7 +77,7 @@ def read_source_file(path: str | Path, max_bytes: int = MAX_EDITOR_BYTES) -> str
 
 
 def save_problem_words(exc: Exception, path: Path) -> str:
-    """The banner's sentence for a failed save: the disk is full, the folder is read-only…"""
+    """The banner's sentence for a failed save (the disk is full, the folder is read-only)."""
     code = getattr(exc, "errno", None)
     if code in (errno.ENOSPC, errno.EDQUOT):
         why = "the disk is full. Free some space"

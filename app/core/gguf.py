@@ -119,7 +119,7 @@ class GgufSummary:
 
 
 class _Reader:
-    def __init__(self, fh, path: Path) -> None:  # noqa: ANN001 - a binary file object
+    def __init__(self, fh, path: Path) -> None:
         self.fh = fh
         self.path = path
 
@@ -274,7 +274,7 @@ def inspect_gguf(path: str | os.PathLike[str]) -> GgufSummary:
         ) from exc
 
 
-def _read_header(fh, p: Path) -> GgufSummary:  # noqa: ANN001 - a binary file object
+def _read_header(fh, p: Path) -> GgufSummary:
     """Parse the header of the open file `fh` (see `inspect_gguf`)."""
     size = os.fstat(fh.fileno()).st_size
     if fh.read(4) != GGUF_MAGIC:

@@ -1,4 +1,4 @@
-"""Compare llama.cpp builds and settings side by side, in one run, in child processes.
+r"""Compare llama.cpp builds and settings side by side, in one run, in child processes.
 
     python -m app.llm.build_bench --run default@gpu=0,bufts=0 \\
         --run no-amx=/path/to/site-packages@gpu=0,bufts=1 --model a.gguf --model b.gguf

@@ -16,13 +16,13 @@ import time
 
 from app.core.models import spec_for_file, starter_model_spec
 from app.llm.backend import ChatMessage, GenerationParams
-from app.llm.local import (
-    LocalBackend,
+from app.llm.build import (
     default_threads,
     gpu_offload_supported,
     llama_cpp_version,
     open_raw_llama,
 )
+from app.llm.local import LocalBackend
 
 PROMPT = "Explain, with several Python examples, how lists, loops and functions work together."
 

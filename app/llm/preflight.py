@@ -73,7 +73,7 @@ def default_timeout_s(path: Path) -> float:
 
 
 def signal_name(returncode: int) -> str:
-    """ "SIGSEGV" for a child that died by signal 11 (returncode -11)."""
+    """The signal's name ("SIGSEGV") for a child that died by it (returncode -11)."""
     try:
         return signal.Signals(-returncode).name
     except ValueError:

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from app.core.models import ModelSpec
     from app.core.preflight import RunSettings
-    from app.llm.local import default_threads, open_llama
+    from app.llm.build import default_threads, open_llama
 
     settings = RunSettings(args.gpu_layers, bool(args.extra_bufts))
     spec = ModelSpec(Path(args.model), Path(args.model).name, args.chat_format or None, args.n_ctx)

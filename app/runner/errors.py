@@ -116,7 +116,7 @@ _JAVA_LIBRARY = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
 
 
 def _javac(lines: list[str]) -> _Found:
-    """javac's "Main.java:3: error: ..." (column from the caret line below the source line)."""
+    """Javac's "Main.java:3: error: ..." (column from the caret line below the source line)."""
     for index, line in enumerate(lines):
         match = _JAVAC.match(line)
         if match:
@@ -159,7 +159,7 @@ _TSC_PRETTY = re.compile(
 
 
 def _node(lines: list[str]) -> _Found:
-    """node's "file:line" header above the caret, and stack frames "at f (file:line:col)"."""
+    """Node's "file:line" header above the caret, and stack frames "at f (file:line:col)"."""
     message = ""
     in_stack = False
     for index, line in enumerate(lines):
@@ -184,7 +184,7 @@ def _node(lines: list[str]) -> _Found:
 
 
 def _tsc(lines: list[str]) -> _Found:
-    """tsc's "f.ts(3,5): error TS2322: ..." and its pretty "f.ts:3:5 - error TS2322: ..."."""
+    """Tsc's "f.ts(3,5): error TS2322: ..." and its pretty "f.ts:3:5 - error TS2322: ..."."""
     for index, line in enumerate(lines):
         match = _TSC.match(line) or _TSC_PRETTY.match(line)
         if match:

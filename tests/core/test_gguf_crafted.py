@@ -57,7 +57,7 @@ def test_crafted_header_is_called_damaged(tmp_path, name):
     path.write_bytes(CRAFTED[name] + b"\0" * 64)
     with pytest.raises(ModelDamagedError) as excinfo:
         summary = inspect_gguf(path)
-        from app.llm.local import model_shape
+        from app.llm.build import model_shape
 
         model_shape(summary)
     assert WORDS[name] in str(excinfo.value) and "damaged" in str(excinfo.value)
@@ -97,7 +97,7 @@ def test_failing_disk_is_a_sentence_not_a_traceback(tmp_path, monkeypatch, start
     class Failing:
         """A file whose every read fails as on a dying disk."""
 
-        def __init__(self, fh) -> None:  # noqa: ANN001
+        def __init__(self, fh) -> None:
             self._fh = fh
 
         def fileno(self) -> int:
@@ -106,7 +106,7 @@ def test_failing_disk_is_a_sentence_not_a_traceback(tmp_path, monkeypatch, start
         def read(self, n: int = -1) -> bytes:
             raise OSError(errno.EIO, "Input/output error")
 
-        def __enter__(self):  # noqa: ANN204
+        def __enter__(self):
             return self
 
         def __exit__(self, *exc: object) -> None:

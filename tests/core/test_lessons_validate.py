@@ -36,6 +36,7 @@ class FakeRunner:
         self.seen: list[tuple[str, str, Path, int, float]] = []
 
     def __call__(self, language, main_file, files_dir, checks, *, time_limit_s):
+        """Run the checks: an output check passes when the code contains its text."""
         code = (files_dir / main_file).read_text()
         self.seen.append((language, main_file, files_dir, len(checks), time_limit_s))
         results = []
@@ -146,7 +147,7 @@ def test_missing_and_empty_paths_are_errors(tmp_path):
 
 
 def test_report_counts_courses_and_lessons(make_lesson, courses_root):
-    """validate counts what it checked, including broken lessons."""
+    """Validate counts what it checked, including broken lessons."""
     make_lesson(lesson="01")
     make_lesson("title = 1", lesson="02")
     js_toml = 'title = "JS"\nlanguage = "javascript"\n'

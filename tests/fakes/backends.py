@@ -15,7 +15,7 @@ class StuckBackend:
         self.info = None
         self.loading = threading.Event()
 
-    def load(self, spec, report=None):  # noqa: ANN001 - the Backend protocol
+    def load(self, spec, report=None):
         """Block for ever (in slices, so the test process can still exit)."""
         self.loading.set()
         while True:
@@ -45,7 +45,7 @@ class ScriptedBackend:
 
     def __init__(
         self,
-        reply=None,  # noqa: ANN001 - str | Callable[[str, object], str] | None
+        reply=None,
         *,
         paced: bool = False,
         fim: bool = True,
@@ -74,8 +74,8 @@ class ScriptedBackend:
         self.release(10_000)
 
     # -- the Backend protocol --------------------------------------------------------------
-    def load(self, spec, report=None):  # noqa: ANN001 - the Backend protocol
-        """ "Load" at once: a ModelInfo for `spec`, on the CPU."""
+    def load(self, spec, report=None):
+        """Pretend to load, at once: a ModelInfo for `spec`, on the CPU."""
         from app.llm.backend import ModelInfo
 
         if report is not None:
@@ -102,18 +102,18 @@ class ScriptedBackend:
         self._info = None
 
     @property
-    def info(self):  # noqa: ANN201 - ModelInfo | None
+    def info(self):
         """The "loaded" model."""
         return self._info
 
     @property
-    def capabilities(self):  # noqa: ANN201 - Capabilities
+    def capabilities(self):
         """FIM as configured; exact token counts (by its own word tokenizer)."""
         from app.llm.backend import Capabilities
 
         return Capabilities(fim=self.fim and self._info is not None, exact_tokens=True)
 
-    def stream_chat(self, messages, params, cancel):  # noqa: ANN001, ANN201
+    def stream_chat(self, messages, params, cancel):
         """Answer the chat (the messages are recorded in `calls`)."""
         from app.core.prompts.budget import fit_messages
 
@@ -122,12 +122,12 @@ class ScriptedBackend:
         text = self._text("chat", kept, kept[-1].content if kept else "")
         yield from self._speak(text, params, cancel)
 
-    def complete(self, prompt, params, cancel):  # noqa: ANN001, ANN201
+    def complete(self, prompt, params, cancel):
         """Continue `prompt`."""
         self.calls.append(("complete", prompt))
         yield from self._speak(self._text("complete", prompt, prompt), params, cancel)
 
-    def infill(self, prefix, suffix, params, cancel):  # noqa: ANN001, ANN201
+    def infill(self, prefix, suffix, params, cancel):
         """Fill the middle; refuses like a model without FIM tokens when `fim` is off."""
         from app.llm.backend import GenerationError
 
@@ -150,7 +150,7 @@ class ScriptedBackend:
             return f"You said: {latest}"
         return self.reply(kind, prompt) if callable(self.reply) else str(self.reply)
 
-    def _speak(self, text: str, params, cancel):  # noqa: ANN001, ANN202
+    def _speak(self, text: str, params, cancel):
         from app.llm.backend import GenerationError
 
         self.generating.set()

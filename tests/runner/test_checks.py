@@ -73,7 +73,7 @@ def test_output_check_failure_shows_expected_and_got(learner: Path) -> None:
     ],
 )
 def test_contains_and_regex_matches(learner: Path, match: str, expected: str, passed: bool) -> None:
-    """ "contains" looks for the text and "regex" searches the pattern in the output."""
+    """Match "contains" looks for the text and "regex" searches the pattern in the output."""
     check = CheckSpec("output", "Greet.", stdin="Ada\n", expected=expected, match=match)
     assert _one("python", "main.py", learner, check).passed is passed
 

@@ -65,7 +65,7 @@ def test_python_syntax_error_gives_its_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bash_error_gives_its_line(tmp_path: Path) -> None:
-    """bash's "file: line N: ..." message is found."""
+    """Bash's "file: line N: ..." message is found."""
     main = _write(tmp_path, "main.sh", "echo hi\nnosuchcommand_xyz\n")
     errors = parse_errors("bash", run_program("bash", main, tmp_path).stderr)
     assert errors == [ErrorLocation(str(main), 2, "nosuchcommand_xyz: command not found")]
@@ -104,7 +104,7 @@ def test_cpp_compile_error_gives_line_column_and_message(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_java_compile_error_gives_line_and_column(tmp_path: Path) -> None:
-    """javac's compile error is found with its line and the caret's column."""
+    """Javac's compile error is found with its line and the caret's column."""
     _need("java")
     main = _write(
         tmp_path,
@@ -125,7 +125,7 @@ def test_java_compile_error_gives_line_and_column(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_php_parse_error_gives_its_line(tmp_path: Path) -> None:
-    """php's parse error is found with its file, line and message."""
+    """Php's parse error is found with its file, line and message."""
     _need("php")
     main = _write(tmp_path, "main.php", "<?php\necho 'a';\n$x = ;\n")
     result = run_program("php", main, tmp_path)
@@ -152,7 +152,7 @@ def test_csharp_compile_error_gives_line_and_column(tmp_path: Path) -> None:
 
 
 def test_javac_sample() -> None:
-    """javac errors give file, line, message and the caret's column."""
+    """Javac errors give file, line, message and the caret's column."""
     output = _sample(
         """
         Main.java:3: error: ';' expected
@@ -212,7 +212,7 @@ def test_node_stack_sample_without_header() -> None:
     ids=["pretty-false", "pretty", "pretty-coloured"],
 )
 def test_tsc_samples(output: str) -> None:
-    """tsc errors in its plain, pretty and coloured forms give file, line and column."""
+    """Tsc errors in its plain, pretty and coloured forms give file, line and column."""
     message = "TS2322: Type 'string' is not assignable to type 'number'."
     assert parse_errors("typescript", output) == [ErrorLocation("main.ts", 3, message, 7)]
 
@@ -285,7 +285,7 @@ def test_gcc_sample_keeps_errors_and_skips_warnings_and_notes() -> None:
 
 
 def test_bash_syntax_error_sample_is_reported_once() -> None:
-    """bash's two-line syntax error report gives one location."""
+    """Bash's two-line syntax error report gives one location."""
     output = _sample(
         """
         main.sh: line 4: syntax error near unexpected token `fi'

@@ -136,7 +136,7 @@ def _alive(marker: str) -> bool:
 
 
 def test_setsid_escapee_with_an_empty_environment_dies_with_stop(tmp_path: Path) -> None:
-    """setsid + exec with an empty environment sheds group and marker; Stop still ends it."""
+    """Setsid + exec with an empty environment sheds group and marker; Stop still ends it."""
     workspace = tmp_path / "workspace"
     main = _write(
         workspace,

@@ -79,14 +79,14 @@ def test_typescript_runs_on_node_22_6_without_tsc(bare_path: Path) -> None:
 
 
 def test_typescript_with_tsc_and_any_node_is_available(bare_path: Path) -> None:
-    """tsc plus node (any version) runs TypeScript."""
+    """Tsc plus node (any version) runs TypeScript."""
     _fake_program(bare_path, "node", "v18.0.0")
     _fake_program(bare_path, "tsc", "Version 5.4.5")
     assert find_toolchain("typescript").available
 
 
 def test_java_needs_both_compiler_and_runtime(bare_path: Path) -> None:
-    """javac alone is not enough: java must be there too, and the message names the JDK."""
+    """Javac alone is not enough: java must be there too, and the message names the JDK."""
     _fake_program(bare_path, "javac")
     toolchain = find_toolchain("java")
     assert not toolchain.available

@@ -93,6 +93,7 @@ def test_big_and_binary_files_are_refused_with_message(parts, tmp_path, warnings
     assert parts.window.editor.text() == "mine = True\n"
 
 
+@pytest.mark.real_model
 def test_bad_model_then_starter_through_the_window(parts, tmp_path, qtbot, warnings):
     """A text file named .gguf is refused with a message; the starter model then loads."""
     fake = tmp_path / "model.gguf"

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from app_child import APP_CHILD_PREAMBLE
 
 from app.core.preflight import RunSettings
@@ -16,6 +17,8 @@ from app.llm.preflight import MARKER_FILE
 from app.main import build_app, start_default_model
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.settings import load_settings
+
+pytestmark = pytest.mark.real_model  # the child and this process both load the model
 
 LESSON = "python-basics/02-input"
 TYPED = "kept_after_crash = 7"

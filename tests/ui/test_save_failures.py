@@ -50,7 +50,8 @@ def test_disk_full_shows_a_lasting_banner_and_keeps_the_edits(app_parts, qtbot, 
     with qtbot.waitSignal(app_parts.runner.sig_run_finished, timeout=20_000):
         w.actions.trigger(ActionId.RUN)
     assert "last saved version of main.py" in w.output_panel.notice.text()
-    qtbot.wait(3000)  # long after any autosave: the banner is still there
+    with qtbot.assertNotEmitted(lessons.sig_autosaved, wait=3000):  # autosave keeps failing
+        pass
     assert w.save_banner.isVisible() and w.editor.text().startswith("precious = 42")
     monkeypatch.setattr(lessons.store, "save_file", real_save)  # space was freed
     w.editor.insert_at_cursor("# more\n")

@@ -28,8 +28,8 @@ from app.core.lessons.model import (
     LessonError,
     TutorPolicy,
 )
-from app.core.lessons.templates import DEFAULT_TEMPLATE_NAMES, template_problems
 from app.core.lessons.tomlreader import MISSING, TomlReader, read_toml
+from app.core.prompts.templates import DEFAULT_TEMPLATE_NAMES, template_problems
 
 COURSE_KEYS = ("title", "language", "description", "order")
 LESSON_KEYS = ("title", "goal", "language", "main", "text", "time_limit", "hints", "checks")

@@ -27,13 +27,19 @@ class LessonLike(Protocol):
     """What the workspace methods need of a lesson (a `Lesson` has it)."""
 
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """The lesson folder's name."""
+        ...
 
     @property
-    def course_id(self) -> str: ...
+    def course_id(self) -> str:
+        """The course folder's name."""
+        ...
 
     @property
-    def starter_dir(self) -> Path: ...
+    def starter_dir(self) -> Path:
+        """The folder of starter files."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from app.core.lessons.templates import (
+from app.core.prompts.messages import ChatMessage
+from app.core.prompts.templates import (
     TemplateError,
     merged_templates,
     render,
     tutor_instructions,
 )
-from app.core.prompts.messages import ChatMessage
 from app.core.tutor.actions import TutorAction
 from app.core.tutor.context import TutorContext
 

@@ -7,7 +7,6 @@ controller's (`app.ui.run.controller`); it reports check results here, to be rec
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -20,13 +19,13 @@ from app.core.tutor.context import LessonBrief
 from app.runner import sandbox
 from app.runner.checks import CheckResult
 from app.settings import Settings
+from app.state import LAST_LESSON_KEY, SessionState
 from app.ui.common.actions import ActionId
 from app.ui.main_window import MainWindow
 
 AUTOSAVE_DELAY_MS = 1000  # after a pause in typing...
 AUTOSAVE_MAX_DELAY_MS = 2000  # ...but never later than this after the first unsaved key
 TIME_RECORD_MS = 30_000
-LAST_LESSON_KEY = "lessons.last"
 EXTRA_DIRS_KEY = "lessons.extra_dirs"
 
 
@@ -45,6 +44,7 @@ class LessonController(QObject):
         window: MainWindow,
         store: ProgressStore,
         settings: Settings,
+        state: SessionState,
         roots: list[Path],
         parent: QObject | None = None,
     ) -> None:
@@ -52,6 +52,8 @@ class LessonController(QObject):
         self._window = window
         self._store = store
         self._settings = settings
+        self._state = state
+        self._state_problem: str | None = None
         self._roots = list(roots)
         extra = settings.get(EXTRA_DIRS_KEY) or []
         self._roots += [Path(p) for p in extra if Path(p) not in self._roots]
@@ -125,7 +127,7 @@ class LessonController(QObject):
         """Reopen the lesson the learner had open last time (with their code); on the very
         first start, open the first lesson so a beginner can begin at once."""
         browser = self._window.lesson_browser
-        key = self._settings.get(LAST_LESSON_KEY)
+        key = self._state.get(LAST_LESSON_KEY, "")
         if key and browser.select(key):
             return True
         if not key and not self._store.all():
@@ -200,10 +202,10 @@ class LessonController(QObject):
             lesson.policy.chat, "Your teacher turned off chat with the tutor for this lesson."
         )
         w.lesson_browser.update_progress(self._store.all())
-        with contextlib.suppress(Exception):  # remembering the lesson is only a convenience
-            notice = self._settings.set_user(LAST_LESSON_KEY, lesson.key)
-            if notice:
-                w.chat.add_info(notice, error=True)
+        problem = self._state.set(LAST_LESSON_KEY, lesson.key)  # a convenience: never raises
+        if problem and problem != self._state_problem:
+            self._state_problem = problem  # said once, not at every lesson
+            w.chat.add_info(problem, error=True)
         self.sig_lesson_opened.emit(lesson)
 
     def _readable_workspace(self, lesson: Lesson, workspace: Path) -> Path | None:

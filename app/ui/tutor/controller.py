@@ -12,8 +12,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.conversation import Conversation
-from app.core.lessons.templates import TemplateError, load_default_templates
 from app.core.prompts.builder import build_messages
+from app.core.prompts.templates import TemplateError, load_default_templates
 from app.core.tutor.actions import TutorAction
 from app.core.tutor.context import TutorContext
 from app.llm.backend import GenerationParams, ModelInfo, StreamStats
@@ -71,6 +71,7 @@ class TutorController(QObject):
         if self._service.model_info is None:
             self._panel.add_info("No model is loaded yet, so the tutor cannot answer.", True)
             return None
+        self._close_current_reply()
         self._panel.add_user_message(question or action.label)
         try:
             messages = build_messages(
@@ -92,6 +93,18 @@ class TutorController(QObject):
         handle.sig_failed.connect(lambda message: self._on_handle_failed(handle, message))
         self._panel.begin_reply(request_id)
         return request_id
+
+    def _close_current_reply(self) -> None:
+        """A new request stops the reply still streaming: it ends now, as "Stopped.", with
+        what arrived kept in the panel and the history; its late chunks are dropped."""
+        handle, self._handle = self._handle, None
+        if handle is None or handle.done or handle.request_id != self._panel.active_request:
+            return
+        handle.cancel()
+        reply = self._panel.reply_text()
+        if reply:
+            self.conversation.add("assistant", reply)
+        self._panel.end_reply(handle.request_id, "Stopped.")
 
     @property
     def current(self) -> RequestHandle | None:

@@ -167,8 +167,8 @@ def test_opening_a_free_file_leaves_the_lesson(app_parts, qtbot, tmp_path):
     mine.write_text("x = 1\n")
     assert w.document.open_path(mine)
     assert app_parts.lessons.lesson is None and w.lesson_browser.current_key() is None
-    w.editor.insert_at_cursor("# edited\n")
-    qtbot.wait(1300)  # longer than the autosave delay
+    with qtbot.assertNotEmitted(app_parts.lessons.sig_autosaved, wait=1300):  # > autosave delay
+        w.editor.insert_at_cursor("# edited\n")
     workspace = app_parts.lessons.store.workspace_dir(w.lesson_browser.lesson(FIRST))
     assert not (workspace / "mine.py").exists()
     assert w.editor.is_modified() and mine.read_text() == "x = 1\n"

@@ -171,7 +171,8 @@ def test_a_new_run_drops_the_output_of_the_old_one(qtbot, wired, tmp_path):
     controller.sig_run_finished.connect(results.append)
     assert _run(controller, panel, new)
     qtbot.waitUntil(lambda: bool(results), timeout=10_000)
-    qtbot.wait(100)
+    with qtbot.assertNotEmitted(controller.sig_output_received, wait=100):  # nothing late
+        pass
     assert received == [("stdout", "new\n")]
     assert len(results) == 1
     assert panel.output_text() == "new\n"
@@ -232,6 +233,7 @@ def test_shutdown_stops_the_program_and_drops_its_result(qtbot, tmp_path):
     controller.shutdown(timeout_s=2.0)
     assert time.monotonic() - started < 2.0
     assert not controller.is_running
-    qtbot.wait(100)
+    with qtbot.assertNotEmitted(controller.sig_run_finished, wait=100):
+        pass
     assert results == []
     assert not controller.run("python", main, tmp_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.lessons.templates import (
+from app.core.prompts.templates import (
     DEFAULT_TEMPLATE_NAMES,
     TEMPLATE_VARIABLES,
     TemplateError,
@@ -133,7 +133,7 @@ def test_template_repeating_code_is_refused_before_it_is_built():
     """{code} 20,000 times: the validator names it, and render refuses without building it."""
     import tracemalloc
 
-    from app.core.lessons.templates import TemplateError, render, template_problems
+    from app.core.prompts.templates import TemplateError, render, template_problems
 
     template = "Look: {code}\n" * 20_000
     problems = template_problems(template)
