@@ -9,7 +9,7 @@ TOOLS  := .tools
 TSC_STAMP := $(TOOLS)/.installed
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 
-.PHONY: run test lint format bench doctor lessons-check clean
+.PHONY: run test test-quick lint format bench doctor lessons-check clean
 
 # llama.cpp is compiled for this machine's processor (-march=native) but without its AMX
 # kernels: they fault on some Xeons and VMs (llama.cpp issue 20824), and leaving them out
@@ -40,6 +40,7 @@ $(TSC_STAMP):
 run: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/codetutor
 
+# lint-imports checks the dependency direction between app's packages ([tool.importlinter]).
 test: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/ruff check app tests
 	$(VENV)/bin/ruff format --check app tests
@@ -48,7 +49,11 @@ test: $(STAMP) $(TSC_STAMP)
 	@$(PY) -c 'import llama_cpp; print("llama.cpp system info:", llama_cpp.llama_print_system_info().decode().strip())'
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --cov=app --cov-report=term --cov-fail-under=80 -q
 
-# lint-imports: the dependency direction between app's packages ([tool.importlinter]).
+# The deterministic part of the suite, for a quick loop while coding: no real model, no
+# learner programs (markers real_model and slow). `make test` runs everything.
+test-quick: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not real_model and not slow"
+
 lint:
 	$(VENV)/bin/ruff check app tests && $(VENV)/bin/ruff format --check app tests
 	$(VENV)/bin/lint-imports --no-cache --no-logo

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.languages import LANGUAGES
 from app.core.markdown import CodeBlock, highlight_code, render_markdown, stable_prefix_length
 from app.ui.common.chunks import ChunkBuffer
 from app.ui.common.theme import THEME, notice_style
 
 FLUSH_INTERVAL_MS = 40
 PLAIN_LIVE_CHARS = 8000  # a still-growing part longer than this is painted as plain text
-WARM_UP_LANGUAGES = ("python", "cpp", "java", "javascript", "typescript", "php", "csharp", "bash")
+WARM_UP_LANGUAGES = tuple(LANGUAGES)  # their Pygments lexers load while the app is idle
 
 
 class ChatPanel(QWidget):
