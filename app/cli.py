@@ -76,13 +76,14 @@ def run_gui(args: argparse.Namespace) -> int:
     parts = build_app(settings, data_dir=paths.data_dir)
     parts.window.show()
     if args.file:
-        parts.window.open_path(args.file)
+        parts.window.document.open_path(args.file)
     else:
         parts.lessons.restore_last_lesson()
     if args.startup_probe:
 
         def report_idle() -> None:
-            print(f"READY {(time.perf_counter() - started) * 1000:.1f}", flush=True)
+            ms = (time.perf_counter() - started) * 1000
+            print(f"READY {ms:.1f} {parts.window.windowTitle()}", flush=True)
             parts.window.close()
 
         QTimer.singleShot(0, report_idle)

@@ -47,7 +47,6 @@ def test_doctor_reports_a_healthy_install():
     assert "GPU offload:" in out.stdout and "CPU features:" in out.stdout
 
 
-@pytest.mark.real_model
 def test_gui_starts_to_an_idle_window(tmp_path):
     """`python -m app` shows its window and reaches an idle event loop."""
     env = {"QT_QPA_PLATFORM": "offscreen", "CODETUTOR_HOME": str(tmp_path), "PATH": ""}
@@ -172,7 +171,6 @@ def test_doctor_reports_a_broken_chat_template_in_one_line(tmp_path, starter_spe
     assert text.count("Check:") == 1  # no other setting is tried for the file's own template
 
 
-@pytest.mark.real_model
 def test_gui_starts_when_its_folders_cannot_be_created(tmp_path):
     """A home whose folders cannot be made (read-only, or a file in the way): READY anyway."""
     import os
@@ -189,3 +187,21 @@ def test_gui_starts_when_its_folders_cannot_be_created(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("READY"), out.stdout + out.stderr
+
+
+def test_a_file_named_on_the_command_line_is_opened(tmp_path):
+    """`codetutor FILE` opens FILE in the editor (its name is in the window title)."""
+    import os
+
+    source = tmp_path / "greet.js"
+    source.write_text("console.log('hi');\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CODETUTOR_HOME=str(tmp_path / "home"))
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "--startup-probe", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("READY") and "greet.js — Code Tutor" in out.stdout

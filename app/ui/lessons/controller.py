@@ -22,6 +22,7 @@ from app.settings import Settings
 from app.state import LAST_LESSON_KEY, SessionState
 from app.ui.common.actions import ActionId
 from app.ui.main_window import MainWindow
+from app.ui.run.controller import RunController
 
 AUTOSAVE_DELAY_MS = 1000  # after a pause in typing...
 AUTOSAVE_MAX_DELAY_MS = 2000  # ...but never later than this after the first unsaved key
@@ -91,7 +92,7 @@ class LessonController(QObject):
         self._document.sig_free_file_opened.connect(self._on_document_free_file_opened)
         self._document.sig_lesson_save_requested.connect(self.save_now)
         w.editor.sig_text_changed.connect(self._on_editor_text_changed)
-        self.run_controller = None
+        self.run_controller: RunController | None = None
         """The run controller (set by the composition root): stopped and reset on a switch."""
 
     # -- courses --------------------------------------------------------------------------
