@@ -138,12 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codetutor", description="Code Tutor")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
-    gui = sub.add_parser("gui", help="open the app (the default)")
-    for p in (parser, gui):
-        p.add_argument("file", nargs="?", help="a source file to open")
-        p.add_argument("--model", help="a GGUF model file to use instead of the configured one")
-        p.add_argument("--chat-format", help='chat format, e.g. "llama-2" for Code Llama')
-        p.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
+    gui = sub.add_parser("gui", help="open the app (the default: `codetutor [FILE]`)")
+    gui.add_argument("file", nargs="?", help="a source file to open")
+    gui.add_argument("--model", help="a GGUF model file to use instead of the configured one")
+    gui.add_argument("--chat-format", help='chat format, e.g. "llama-2" for Code Llama')
+    gui.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     doc = sub.add_parser("doctor", help="check this installation and measure the model")
     doc.add_argument("--model", help="a GGUF file to check (default: the configured model)")
     bench = sub.add_parser("bench", help="measure speed: app vs raw llama.cpp")
@@ -157,9 +156,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("gui", "doctor", "bench", "lessons")
+
+
+def with_command(argv: list[str]) -> list[str]:
+    """`argv` with "gui" put first when it names no command, so `codetutor`, `codetutor
+    main.py` and `codetutor --model m.gguf` open the app."""
+    if set(argv) & {"-h", "--help", "--version"} and not set(argv) & set(COMMANDS):
+        return argv
+    values = {"--model", "--chat-format"}  # options followed by their value
+    words = [
+        a
+        for i, a in enumerate(argv)
+        if not a.startswith("-") and argv[i - 1 : i] not in ([v] for v in values)
+    ]
+    if words and words[0] in COMMANDS:
+        return argv
+    return ["gui", *argv]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `codetutor` and `python -m app`."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(with_command(sys.argv[1:] if argv is None else argv))
     if args.command == "doctor":
         return run_doctor(args)
     if args.command == "bench":

@@ -36,6 +36,9 @@ class AppParts:
     run: RunController
 
 
+WINDOW_LAYOUT_KEY = "window.layout"
+
+
 def model_spec_from_settings(settings: Settings) -> ModelSpec:
     """The configured model, or the embedded starter model when none is configured."""
     path = settings.get("model.path")
@@ -76,7 +79,7 @@ def build_app(
         max_tokens=int(settings.get("tutor.max_tokens")),
         temperature=float(settings.get("tutor.temperature")),
     )
-    tutor = TutorController(service, window.chat, params=params)
+    tutor = TutorController(service, window.chat, params=params, parent=window)
 
     def load_file(path: str) -> None:
         service.load_model(spec_for_file(path, n_ctx=int(settings.get("model.n_ctx"))))
@@ -100,12 +103,15 @@ def build_app(
     state = SessionState.in_folder(data_dir, settings)
     if state.load_problem:
         window.chat.add_info(state.load_problem, error=True)
+    window.restore_layout(state.get(WINDOW_LAYOUT_KEY))
+    window.sig_closing.connect(lambda: state.set(WINDOW_LAYOUT_KEY, window.layout_state()))
     lessons = LessonController(
         window,
         store,
         settings,
         state,
         lesson_roots if lesson_roots is not None else [BUILTIN_LESSONS_DIR],
+        parent=window,  # its timers end with the window, on the UI thread
     )
     run = RunController(runner, window.document, window.output_panel, window, lessons, window)
     lessons.run_controller = run

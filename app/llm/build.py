@@ -4,6 +4,9 @@ benchmarks."""
 
 from __future__ import annotations
 
+import collections
+import ctypes
+import logging
 import os
 import threading
 from pathlib import Path
@@ -15,6 +18,32 @@ from app.core.preflight import RunSettings
 
 if TYPE_CHECKING:
     import llama_cpp
+
+LLAMA_LOG: collections.deque[str] = collections.deque(maxlen=200)
+"""The latest lines llama.cpp logged (for `codetutor doctor` and bug reports)."""
+_LOG_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+_log_callback: object = None
+
+
+def route_llama_log() -> None:
+    """Send llama.cpp's log to the app's logger ("codetutor.llama_cpp") and `LLAMA_LOG`
+    instead of the terminal, where lines such as "decode: removing memory module entries"
+    (printed when Stop aborts a computation) would puzzle a learner. Idempotent."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    log = logging.getLogger("codetutor.llama_cpp")
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        message = text.decode("utf-8", errors="replace")
+        LLAMA_LOG.append(message)
+        log.log(_LOG_LEVELS.get(level, logging.DEBUG), "%s", message.rstrip())
+
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _log_callback = callback  # kept alive as long as llama.cpp may call it
 
 
 def gpu_offload_supported() -> bool:

@@ -7,6 +7,7 @@ import ctypes.util
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.gguf import available_memory_bytes, check_memory, inspect_gguf
@@ -31,6 +32,7 @@ from app.llm.build import (
     model_shape,
     offloaded_layers,
     open_llama,
+    route_llama_log,
 )
 
 if TYPE_CHECKING:
@@ -103,6 +105,7 @@ class LocalBackend:
         """
         import llama_cpp  # imported here, on the worker thread, to keep start-up fast
 
+        route_llama_log()
         if self._gpu_override is None:
             self._gpu = gpu_offload_supported()
         else:
@@ -111,8 +114,12 @@ class LocalBackend:
         n_layers, n_embd, heads, kv_heads = model_shape(summary)
         kv_bytes = spec.n_ctx * n_layers * 2 * (n_embd * kv_heads // max(heads, 1)) * 2
         if not self._gpu:
-            check_memory(spec.path, summary.file_size + kv_bytes, self._memory_probe())
-        self.unload()
+            free = self._memory_probe()
+            if free is not None and self._info is not None:  # the old model goes first
+                free += _file_size(self._info.path)
+            check_memory(spec.path, summary.file_size + kv_bytes, free)
+        # The model in use stays loaded until the new one has passed its checks: a file that
+        # is not a model, or crashes llama.cpp in the check, leaves the tutor working.
         amx = amx_in_play()
         chain = fallback_chain(self._gpu, n_layers, amx)
         notice = None
@@ -126,6 +133,7 @@ class LocalBackend:
                 raise ModelLoadError(spec.path, _every_setting_failed(spec, checked.tried))
             first, notice = checked.settings, checked.message
             inspect_gguf(spec.path)  # the file may have gone while it was checked
+        self.unload()
         if report is not None:
             report("loading")
         started = time.perf_counter()
@@ -371,6 +379,13 @@ class LocalBackend:
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in the loaded model."""
         return len(self.tokenize(text))
+
+
+def _file_size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 def _every_setting_failed(spec: ModelSpec, tried: list) -> str:

@@ -84,7 +84,8 @@ class LlmService(QObject):
     sig_model_loaded = Signal(object)
     """(ModelInfo): a model finished loading."""
     sig_model_failed = Signal(str, str)
-    """(kind, message): a model failed to load; the app stays usable."""
+    """(kind, message): a model failed to load; the app stays usable. When the model in use
+    before is still loaded, the message ends "Still using <it>." and the state is Ready."""
     sig_request_ended = Signal(object)
     """(RequestHandle): any request ended (for observers such as the status bar's speed)."""
 
@@ -244,12 +245,16 @@ class LlmService(QObject):
         if request_id == self._pending_load and self._info is None:
             self._set_state(LlmState.CHECKING if phase == "checking" else LlmState.LOADING)
 
-    @Slot(int, str, str)
-    def _on_worker_model_failed(self, request_id: int, kind: str, message: str) -> None:
+    @Slot(int, str, str, object)
+    def _on_worker_model_failed(
+        self, request_id: int, kind: str, message: str, kept: ModelInfo | None
+    ) -> None:
         if request_id != self._pending_load:
             return
-        self._info = None
-        self._set_state(LlmState.ERROR)
+        self._info = kept
+        if kept is not None:
+            message = f"{message}\n\nStill using {kept.name}."
+        self._set_state(LlmState.READY if kept is not None else LlmState.ERROR)
         self.sig_model_failed.emit(kind, message)
 
     @Slot(int)

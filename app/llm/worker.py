@@ -34,8 +34,9 @@ class LlmWorker(QObject):
     sig_load_phase_changed = Signal(int, str)
     """(request id, phase): "checking" (the model is checked in a child process before it
     loads) or "loading" (it loads in this process)."""
-    sig_model_failed = Signal(int, str, str)
-    """(request id, error kind, message): the model could not be loaded."""
+    sig_model_failed = Signal(int, str, str, object)
+    """(request id, error kind, message, ModelInfo | None): the model could not be loaded;
+    the last item is the model still loaded (the one in use before), or None."""
     sig_request_started = Signal(int)
     """(request id): the backend began working on it (the prompt is being evaluated)."""
     sig_chunk_generated = Signal(int, str)
@@ -65,12 +66,13 @@ class LlmWorker(QObject):
         try:
             info = self._backend.load(request.spec, report)
         except ModelFileError as exc:
-            self.sig_model_failed.emit(request.request_id, exc.kind, str(exc))
+            kept = self._backend.info
+            self.sig_model_failed.emit(request.request_id, exc.kind, str(exc), kept)
             return
         except Exception as exc:  # noqa: BLE001 - any failure must reach the UI as a message
-            self.sig_model_failed.emit(
-                request.request_id, "load_failed", f"Could not load the model: {exc}"
-            )
+            message = f"Could not load the model: {exc}"
+            kept = self._backend.info
+            self.sig_model_failed.emit(request.request_id, "load_failed", message, kept)
             return
         self.sig_model_loaded.emit(request.request_id, info)
 

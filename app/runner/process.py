@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 OutputCallback = Callable[[str, str], None]
 FinishedCallback = Callable[[RunResult], None]
+PhaseCallback = Callable[[str], None]
 
 _END = object()  # tells the stdin writer that the program has ended
 
@@ -79,6 +80,7 @@ class RunSession:
         on_output: OutputCallback | None = None,
         on_finished: FinishedCallback | None = None,
         wait_for_input: bool = False,
+        on_phase: PhaseCallback | None = None,
     ) -> None:
         """Prepare a run; nothing starts until `start()`.
 
@@ -94,6 +96,8 @@ class RunSession:
                 counts the processor time the program uses (Linux), so waiting for the
                 learner to type is free; a wall-clock cap of max(120 s, 12 x the limit) still
                 ends a program that sleeps forever.
+            on_phase: called with "compiling" before a compile step and "running" before
+                the program itself starts.
         """
         self._wait_for_input = wait_for_input
         self._marker = uuid.uuid4().hex
@@ -105,6 +109,7 @@ class RunSession:
         self._output_limit = output_limit_bytes
         self._on_output = on_output
         self._on_finished = on_finished
+        self._on_phase = on_phase
         self._command: LaunchPlan | None = None
         self._lock = threading.Lock()
         self._stdin: queue.Queue[object] = queue.Queue()
@@ -238,11 +243,20 @@ class RunSession:
     def _execute(self, plan: LaunchPlan) -> RunResult:
         """Compile steps, then the program; the result of whichever ended the run."""
         for argv in plan.compile_steps:
+            self._phase("compiling")
             step = self._run_step(argv, plan.env, COMPILE_TIME_LIMIT_S, interactive=False)
             if step.reason or step.launch_error or step.returncode != 0:
                 return compile_result(step, self._output_limit)
+        self._phase("running")
         step = self._run_step(plan.run_argv, plan.env, self._time_limit_s, interactive=True)
         return run_result(step, self._time_limit_s, self._output_limit)
+
+    def _phase(self, phase: str) -> None:
+        if self._on_phase is not None:
+            try:
+                self._on_phase(phase)
+            except Exception:
+                log.exception("on_phase callback failed")
 
     def _run_step(
         self, argv: Sequence[str], env: Mapping[str, str], limit_s: float, *, interactive: bool

@@ -7,9 +7,12 @@ controllers' `View` (dialogs and passing messages).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+import html
+
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import __version__
 from app.llm.backend import ModelInfo
 from app.llm.service import LlmService
 from app.ui.common.actions import ActionId, Actions
@@ -41,12 +45,29 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.UNDO,
             ActionId.REDO,
             None,
+            ActionId.CUT,
+            ActionId.COPY,
+            ActionId.PASTE,
+            ActionId.SELECT_ALL,
+            None,
             ActionId.FIND,
             ActionId.FIND_NEXT,
             ActionId.FIND_PREVIOUS,
+            ActionId.REPLACE,
         ),
     ),
-    ("&View", (ActionId.ZOOM_IN, ActionId.ZOOM_OUT, ActionId.ZOOM_RESET)),
+    (
+        "&View",
+        (
+            ActionId.ZOOM_IN,
+            ActionId.ZOOM_OUT,
+            ActionId.ZOOM_RESET,
+            ActionId.WORD_WRAP,
+            None,
+            ActionId.NEXT_PANEL,
+            ActionId.PREVIOUS_PANEL,
+        ),
+    ),
     ("&Tutor", (ActionId.ASK_TUTOR, ActionId.STOP_ANSWER, ActionId.CLEAR_CONVERSATION)),
     (
         "&Lesson",
@@ -64,7 +85,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
         ),
     ),
     ("&Model", (ActionId.OPEN_MODEL, ActionId.STARTER_MODEL)),
-    ("&Help", (ActionId.ABOUT,)),
+    ("&Help", (ActionId.SHORTCUTS, ActionId.ABOUT)),
 )
 TOOLBAR = (ActionId.RUN, ActionId.STOP_PROGRAM, ActionId.CHECK, ActionId.HINT)
 
@@ -106,6 +127,21 @@ class MainWindow(QMainWindow, QtView):
         self._build_menus()
         self._connect_view_actions()
         self.document.sig_title_changed.connect(self.setWindowTitle)
+        self._zoomed = [  # follow the editor's zoom: projectors in class, low vision
+            self.lesson_panel.text,
+            self.output_panel.view,
+            self.output_panel.input_line,
+            self.output_panel.results_list,
+            self.output_panel.details_view,
+            self.chat.view,
+            self.chat.input,
+        ]
+        self._base_points = [w.font().pointSizeF() for w in self._zoomed]
+        self.editor.sig_zoom_changed.connect(self.apply_zoom)
+        for widget in self.panels():  # a visible frame around the panel with the focus
+            widget.setStyleSheet(
+                f"{type(widget).__name__}:focus {{ border: 2px solid {THEME.focus}; }}"
+            )
         self.chat.sig_insert_code_requested.connect(self.editor.insert_at_cursor)
         service.sig_chat_busy_changed.connect(self._on_service_chat_busy_changed)
         service.sig_model_loaded.connect(self._on_service_model_loaded)
@@ -135,6 +171,61 @@ class MainWindow(QMainWindow, QtView):
         self.splitter.addWidget(self.chat)
         self.splitter.setSizes([330, 640, 470])
         self.setCentralWidget(self.splitter)
+        self._splitters = {"main": self.splitter, "left": left, "centre": centre}
+
+    def panels(self) -> list[QWidget]:
+        """The panels Ctrl+Tab cycles through, left to right."""
+        return [
+            self.lesson_browser.tree,
+            self.lesson_panel.text,
+            self.editor,
+            self.output_panel.input_line,
+            self.chat.input,
+        ]
+
+    def focus_panel(self, step: int) -> None:
+        """Move the keyboard focus to the next (1) or previous (-1) panel that can take it
+        (Ctrl+Tab, Ctrl+Shift+Tab): the way out of the editor and the chat input, where Tab
+        types a tab."""
+        panels = self.panels()
+        focused = QApplication.focusWidget()
+        here = next(
+            (i for i, w in enumerate(panels) if focused is w or w.isAncestorOf(focused)), -1
+        )
+        for offset in range(1, len(panels) + 1):
+            widget = panels[(here + step * offset) % len(panels)]
+            if widget.isEnabled() and widget.isVisible():
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                return
+
+    @Slot(int)
+    def apply_zoom(self, points: int) -> None:
+        """Make the lesson text, output, check results and chat `points` bigger (or smaller)
+        than normal, as the editor is."""
+        for widget, base in zip(self._zoomed, self._base_points, strict=True):
+            font = widget.font()
+            font.setPointSizeF(max(4.0, base + points))
+            widget.setFont(font)
+
+    def layout_state(self) -> dict[str, str]:
+        """The window's size, position, maximised state and splitter positions, as text
+        (kept in the session state file, not the settings)."""
+        state = {"geometry": bytes(self.saveGeometry().toBase64()).decode("ascii")}
+        for name, splitter in self._splitters.items():
+            state[f"splitter.{name}"] = bytes(splitter.saveState().toBase64()).decode("ascii")
+        return state
+
+    def restore_layout(self, state: object) -> None:
+        """Put back what `layout_state` gave; anything unreadable is ignored."""
+        if not isinstance(state, dict):
+            return
+        geometry = state.get("geometry")
+        if isinstance(geometry, str):
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        for name, splitter in self._splitters.items():
+            saved = state.get(f"splitter.{name}")
+            if isinstance(saved, str):
+                splitter.restoreState(QByteArray.fromBase64(saved.encode("ascii")))
 
     def _build_menus(self) -> None:
         for title, items in MENUS:
@@ -163,16 +254,25 @@ class MainWindow(QMainWindow, QtView):
             (ActionId.QUIT, self.close),
             (ActionId.UNDO, editor.undo),
             (ActionId.REDO, editor.redo),
+            (ActionId.CUT, lambda: self._edit("cut")),
+            (ActionId.COPY, lambda: self._edit("copy")),
+            (ActionId.PASTE, lambda: self._edit("paste")),
+            (ActionId.SELECT_ALL, lambda: self._edit("selectAll")),
             (ActionId.FIND, find.open_bar),
+            (ActionId.REPLACE, find.open_replace),
             (ActionId.FIND_NEXT, find.find_next),
             (ActionId.FIND_PREVIOUS, find.find_previous),
             (ActionId.ZOOM_IN, editor.zoom_in),
             (ActionId.ZOOM_OUT, editor.zoom_out),
             (ActionId.ZOOM_RESET, editor.zoom_reset),
+            (ActionId.WORD_WRAP, editor.set_word_wrap),
+            (ActionId.NEXT_PANEL, lambda: self.focus_panel(1)),
+            (ActionId.PREVIOUS_PANEL, lambda: self.focus_panel(-1)),
             (ActionId.ASK_TUTOR, self._focus_chat),
             (ActionId.STOP_ANSWER, self.chat.sig_stop_requested),
             (ActionId.CLEAR_CONVERSATION, self.chat.sig_clear_requested),
             (ActionId.OPEN_MODEL, self.open_model_dialog),
+            (ActionId.SHORTCUTS, self.show_shortcuts),
             (ActionId.ABOUT, self._show_about),
         ):
             a.connect(action_id, slot)
@@ -206,6 +306,30 @@ class MainWindow(QMainWindow, QtView):
         self.chat.add_info(message, error=True)
         self.warn("Cannot load model", message)
 
+    def _edit(self, command: str) -> None:
+        """Cut, copy, paste or select all in the widget with the focus (the editor, the chat,
+        the program's input...), as a menu item does in any editor."""
+        target = QApplication.focusWidget()
+        method = getattr(target, command, None)
+        if target is None or not callable(method):
+            method = getattr(self.editor, command)
+        method()
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts (F1): every shortcut, made from the actions themselves."""
+        rows = "".join(
+            f"<tr><td><b>{html.escape(keys)}</b></td><td>&nbsp;&nbsp;{html.escape(what)}</td></tr>"
+            for keys, what in self.actions.shortcut_rows()
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"<table>{rows}</table>")
+        box.setObjectName("shortcuts-sheet")
+        box.open()
+        self.shortcuts_box = box
+
     @Slot()
     def _focus_chat(self) -> None:
         self.chat.input.setFocus()
@@ -215,8 +339,8 @@ class MainWindow(QMainWindow, QtView):
         QMessageBox.about(
             self,
             "About Code Tutor",
-            "Code Tutor — a coding tutor that runs a local model beside a real editor.\n"
-            "Works offline; your code never leaves this computer.",
+            f"Code Tutor {__version__} — a coding tutor that runs a local model beside a "
+            "real editor.\nWorks offline; your code never leaves this computer.",
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:

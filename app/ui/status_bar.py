@@ -62,11 +62,19 @@ class StatusBar(QStatusBar):
 
     @Slot(str, str)
     def _on_service_model_failed(self, _kind: str, _message: str) -> None:
-        self.model_label.setText("No model")
-        self.device_label.setText("")
+        info = self._service.model_info  # the model in use before, when it is still loaded
+        self.model_label.setText(info.name if info else "No model")
+        self.device_label.setText(info.device if info else "")
 
     @Slot(object)
     def _on_service_request_ended(self, handle: RequestHandle) -> None:
         stats = handle.stats
         if handle.lane is Lane.CHAT and stats is not None and stats.tokens:
-            self.speed_label.setText(f"{stats.tokens_per_s:.0f} tokens/s")
+            self.speed_label.setText(speed_words(stats.tokens_per_s))
+
+
+def speed_words(tokens_per_s: float) -> str:
+    """The speed in words: "42 tokens/s", "2.5 tokens/s", "1 token/s"."""
+    number = f"{tokens_per_s:.1f}" if tokens_per_s < 10 else f"{tokens_per_s:.0f}"
+    number = number.removesuffix(".0")
+    return f"{number} {'token' if number == '1' else 'tokens'}/s"

@@ -61,3 +61,22 @@ def test_latin1_files_still_open(tmp_path):
     f = tmp_path / "old.py"
     f.write_bytes("print('café')".encode("latin-1"))
     assert read_source_file(f) == "print('café')"
+
+
+def test_a_new_file_follows_the_umask_and_an_old_one_keeps_its_mode(tmp_path):
+    """atomic_write_text gives a new file 0666 less the umask, and keeps an existing mode."""
+    import os
+
+    from app.core.atomic import atomic_write_text
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_text(tmp_path / "new.txt", "a")
+        kept = tmp_path / "kept.txt"
+        kept.write_text("b")
+        kept.chmod(0o604)
+        atomic_write_text(kept, "c")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o640
+    assert kept.stat().st_mode & 0o777 == 0o604 and kept.read_text() == "c"

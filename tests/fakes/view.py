@@ -19,6 +19,7 @@ class ScriptedView:
         self.warnings: list[tuple[str, str]] = []
         self.questions: list[tuple[str, str]] = []
         self.statuses: list[str] = []
+        self.starts: list[str] = []
 
     def warn(self, title: str, text: str) -> None:
         """Record the warning."""
@@ -41,12 +42,14 @@ class ScriptedView:
         """The next scripted path."""
         return self._next_file()
 
-    def choose_open_file(self, title: str, filters: str) -> Path | None:
-        """The next scripted path."""
+    def choose_open_file(self, title: str, filters: str, start: str = "") -> Path | None:
+        """The next scripted path (`start` is recorded in `starts`)."""
+        self.starts.append(start)
         return self._next_file()
 
     def choose_save_file(self, title: str, start: str, filters: str) -> Path | None:
-        """The next scripted path."""
+        """The next scripted path (`start` is recorded in `starts`)."""
+        self.starts.append(start)
         return self._next_file()
 
     def show_status(self, text: str, ms: int = 4000) -> None:

@@ -103,3 +103,25 @@ def test_long_conversations_are_trimmed_to_the_context(starter_spec):
     )
     assert reply  # no "exceeds context window" error
     backend.unload()
+
+
+def test_llama_cpp_logs_to_the_app_not_the_terminal(starter_spec, capfd):
+    """llama.cpp's log lines (model loading, a decode aborted by Stop) go to the app's log
+    and its ring buffer; nothing of them reaches the learner's terminal."""
+    import threading
+
+    from app.llm.backend import CancelFlag, ChatMessage, GenerationParams
+    from app.llm.build import LLAMA_LOG
+
+    backend = LocalBackend(gpu_supported=False)
+    backend.load(starter_spec)
+    cancel = CancelFlag()
+    prompt = "Explain this code.\n" + "x = x + 1\n" * 400
+    timer = threading.Timer(0.05, cancel.set)  # Stop while the prompt is evaluated
+    timer.start()
+    list(backend.stream_chat([ChatMessage("user", prompt)], GenerationParams(max_tokens=4), cancel))
+    timer.join()
+    backend.unload()
+    err = capfd.readouterr().err
+    assert "llama_" not in err and "decode" not in err and "ggml" not in err
+    assert any("llama" in line or "load" in line for line in LLAMA_LOG)

@@ -145,3 +145,113 @@ def test_escape_stops_the_answer(parts, qtbot, starter_spec):
     with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=10_000) as done:
         qtbot.keyClick(parts.window.chat.input, Qt.Key.Key_Escape)
     assert done.args[1].stopped and "Stopped." in parts.window.chat.plain_text()
+
+
+@pytest.mark.real_model
+def test_a_bad_model_file_keeps_the_model_that_works(parts, tmp_path, qtbot, warnings):
+    """Opening a file that is not a model leaves the starter loaded and usable, and says so."""
+    with qtbot.waitSignal(parts.service.sig_model_loaded, timeout=30_000):
+        parts.window.actions.trigger(ActionId.STARTER_MODEL)
+    w, name = parts.window, parts.service.model_info.name
+    fake = tmp_path / "model.gguf"
+    fake.write_text("not a model")
+    with qtbot.waitSignal(parts.service.sig_model_failed, timeout=30_000):
+        w.sig_model_file_requested.emit(str(fake))
+    assert (
+        f"Still using {name}." in warnings[0][1] and f"Still using {name}." in w.chat.plain_text()
+    )
+    assert w.status.state_label.text() == "Ready" and w.status.model_label.text() == name
+    assert w.chat.send_button.isEnabled() or not w.chat.input.toPlainText()
+    assert parts.service.model_info.name == name
+    with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=30_000):
+        parts.tutor.params = type(parts.tutor.params)(max_tokens=4)
+        parts.tutor.ask("Hi")
+
+
+def test_zoom_makes_every_panel_bigger_and_reset_brings_it_back(parts):
+    """Ctrl+= grows the lesson text, output, check results and chat with the editor."""
+    w = parts.window
+    widgets = [w.lesson_panel.text, w.output_panel.view, w.output_panel.results_list, w.chat.view]
+    before = [x.font().pointSizeF() for x in widgets]
+    w.actions.trigger(ActionId.ZOOM_IN)
+    w.actions.trigger(ActionId.ZOOM_IN)
+    assert [x.font().pointSizeF() for x in widgets] == [b + w.editor.zoom_level() for b in before]
+    assert w.editor.zoom_level() > 0
+    w.actions.trigger(ActionId.ZOOM_RESET)
+    assert [x.font().pointSizeF() for x in widgets] == before
+
+
+def test_ctrl_tab_moves_the_focus_out_of_the_editor_and_around_the_panels(parts, qtbot):
+    """Ctrl+Tab goes from the editor to the next panel that takes input; Ctrl+Shift+Tab back."""
+    w = parts.window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.editor.focus()
+    qtbot.waitUntil(w.editor.hasFocus, timeout=3000)
+    qtbot.keyClick(w.editor, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert w.chat.input.hasFocus()  # the program's input line is off while nothing runs
+    assert "\t" not in w.editor.text()
+    w.actions.trigger(ActionId.NEXT_PANEL)
+    assert w.lesson_browser.tree.hasFocus()
+    w.actions.trigger(ActionId.PREVIOUS_PANEL)
+    assert w.chat.input.hasFocus()
+
+
+def test_edit_menu_copies_from_the_focused_panel(parts, qtbot):
+    """Edit ▸ Select All and Copy act on the chat input when it has the focus, not the editor."""
+    from PySide6.QtWidgets import QApplication
+
+    w = parts.window
+    w.editor.set_text("editor text")
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.chat.input.setFocus()
+    qtbot.waitUntil(w.chat.input.hasFocus, timeout=3000)
+    w.chat.input.setPlainText("a question")
+    w.actions.trigger(ActionId.SELECT_ALL)
+    w.actions.trigger(ActionId.COPY)
+    assert QApplication.clipboard().text() == "a question"
+    w.editor.focus()
+    qtbot.waitUntil(w.editor.hasFocus, timeout=3000)
+    w.actions.trigger(ActionId.SELECT_ALL)
+    w.actions.trigger(ActionId.CUT)
+    assert QApplication.clipboard().text() == "editor text" and w.editor.text() == ""
+    w.actions.trigger(ActionId.PASTE)
+    assert w.editor.text() == "editor text"
+    w.editor.mark_saved()
+
+
+def test_f1_shows_every_shortcut_and_about_shows_the_version(parts, qtbot):
+    """Help ▸ Keyboard Shortcuts lists the actions' own shortcuts; About names the version."""
+    import app
+
+    w = parts.window
+    w.actions.trigger(ActionId.SHORTCUTS)
+    sheet = w.shortcuts_box.text()
+    for keys, what in (("F5", "Run"), ("Ctrl+H", "Replace"), ("F1", "Keyboard Shortcuts")):
+        assert keys in sheet and what in sheet
+    w.shortcuts_box.close()
+    assert app.__version__ != "0+unknown"
+
+
+def test_window_size_and_splitters_are_remembered(qtbot, tmp_path):
+    """The window's size and the splitter positions of one session are back in the next."""
+    first = build_app(Settings(), data_dir=tmp_path)
+    qtbot.addWidget(first.window)
+    first.window.resize(first.window.minimumSizeHint().width(), 520)
+    first.window.show()
+    qtbot.waitExposed(first.window)
+    lessons_column = first.window.lesson_browser.parentWidget()  # browser above lesson text
+    lessons_column.setSizes([120, 400])
+    sizes = lessons_column.sizes()
+    assert first.window.close()
+    first.service.shutdown()
+    second = build_app(Settings(), data_dir=tmp_path)
+    qtbot.addWidget(second.window)
+    second.window.show()
+    qtbot.waitExposed(second.window)
+    column = second.window.lesson_browser.parentWidget()
+    qtbot.waitUntil(lambda: column.sizes() == sizes, timeout=3000)
+    assert second.window.size().height() == 520
+    second.window.close()
+    second.service.shutdown()

@@ -4,7 +4,6 @@ from app.core.lessons.loader import load_course, load_courses, load_lesson
 from app.core.lessons.model import (
     LANGUAGES,
     BrokenLesson,
-    CheckDef,
     CheckSpec,
     Course,
     Lesson,
@@ -15,7 +14,6 @@ from app.core.lessons.model import (
 __all__ = [
     "LANGUAGES",
     "BrokenLesson",
-    "CheckDef",
     "CheckSpec",
     "Course",
     "Lesson",

@@ -62,10 +62,6 @@ class CheckSpec:
     file: Path | None = None
 
 
-CheckDef = CheckSpec
-"""The former name of `CheckSpec` in app.core."""
-
-
 @dataclass(frozen=True)
 class TutorPolicy:
     """What the tutor may do in a lesson.

@@ -23,12 +23,20 @@ class ActionId(enum.Enum):
     QUIT = "quit"
     UNDO = "undo"
     REDO = "redo"
+    CUT = "cut"
+    COPY = "copy"
+    PASTE = "paste"
+    SELECT_ALL = "select_all"
     FIND = "find"
+    REPLACE = "replace"
     FIND_NEXT = "find_next"
     FIND_PREVIOUS = "find_previous"
     ZOOM_IN = "zoom_in"
     ZOOM_OUT = "zoom_out"
     ZOOM_RESET = "zoom_reset"
+    WORD_WRAP = "word_wrap"
+    NEXT_PANEL = "next_panel"
+    PREVIOUS_PANEL = "previous_panel"
     ASK_TUTOR = "ask_tutor"
     STOP_ANSWER = "stop_answer"
     CLEAR_CONVERSATION = "clear_conversation"
@@ -42,6 +50,7 @@ class ActionId(enum.Enum):
     OPEN_LESSONS_FOLDER = "open_lessons_folder"
     OPEN_MODEL = "open_model"
     STARTER_MODEL = "starter_model"
+    SHORTCUTS = "shortcuts"
     ABOUT = "about"
 
 
@@ -53,6 +62,7 @@ class ActionSpec:
     shortcut: str | StandardKey | None = None
     tip: str = ""
     window_wide: bool = False  # the shortcut works wherever the focus is in the window
+    checkable: bool = False  # an on/off switch (a tick in the menu)
 
 
 SPECS: dict[ActionId, ActionSpec] = {
@@ -63,12 +73,20 @@ SPECS: dict[ActionId, ActionSpec] = {
     ActionId.QUIT: ActionSpec("&Quit", StandardKey.Quit),
     ActionId.UNDO: ActionSpec("&Undo", StandardKey.Undo),
     ActionId.REDO: ActionSpec("&Redo", StandardKey.Redo),
+    ActionId.CUT: ActionSpec("Cu&t", StandardKey.Cut),
+    ActionId.COPY: ActionSpec("&Copy", StandardKey.Copy),
+    ActionId.PASTE: ActionSpec("&Paste", StandardKey.Paste),
+    ActionId.SELECT_ALL: ActionSpec("Select &All", StandardKey.SelectAll),
     ActionId.FIND: ActionSpec("&Find…", StandardKey.Find),
+    ActionId.REPLACE: ActionSpec("R&eplace…", "Ctrl+H"),
     ActionId.FIND_NEXT: ActionSpec("Find &Next", "F3"),
     ActionId.FIND_PREVIOUS: ActionSpec("Find &Previous", "Shift+F3"),
     ActionId.ZOOM_IN: ActionSpec("Zoom &In", "Ctrl+="),
     ActionId.ZOOM_OUT: ActionSpec("Zoom &Out", "Ctrl+-"),
     ActionId.ZOOM_RESET: ActionSpec("&Reset Zoom", "Ctrl+0"),
+    ActionId.WORD_WRAP: ActionSpec("&Word Wrap", "Alt+Z", "Wrap long lines", checkable=True),
+    ActionId.NEXT_PANEL: ActionSpec("Next &Panel", "Ctrl+Tab", window_wide=True),
+    ActionId.PREVIOUS_PANEL: ActionSpec("Pre&vious Panel", "Ctrl+Shift+Tab", window_wide=True),
     ActionId.ASK_TUTOR: ActionSpec("&Ask the Tutor", "Ctrl+L"),
     ActionId.STOP_ANSWER: ActionSpec("&Stop Answer", "Esc", window_wide=True),
     ActionId.CLEAR_CONVERSATION: ActionSpec("&Clear Conversation", "Ctrl+Shift+L"),
@@ -82,6 +100,7 @@ SPECS: dict[ActionId, ActionSpec] = {
     ActionId.OPEN_LESSONS_FOLDER: ActionSpec("&Open Lessons Folder…"),
     ActionId.OPEN_MODEL: ActionSpec("&Open Model File…", "Ctrl+Shift+M"),
     ActionId.STARTER_MODEL: ActionSpec("Use the &Starter Model"),
+    ActionId.SHORTCUTS: ActionSpec("&Keyboard Shortcuts", "F1"),
     ActionId.ABOUT: ActionSpec("&About Code Tutor"),
 }
 
@@ -99,6 +118,7 @@ class Actions(QObject):
                 action.setShortcuts(spec.shortcut)  # every platform binding (Ctrl+Y, Ctrl+Shift+Z)
             elif spec.shortcut:
                 action.setShortcut(QKeySequence(spec.shortcut))
+            action.setCheckable(spec.checkable)
             if spec.window_wide:
                 action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             if spec.tip:
@@ -117,6 +137,18 @@ class Actions(QObject):
     def trigger(self, action_id: ActionId) -> None:
         """Trigger the action, as the learner would (tests, and other commands)."""
         self._actions[action_id].trigger()
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every action with a shortcut, in menu order."""
+        rows = []
+        for action_id in SPECS:
+            action = self._actions[action_id]
+            keys = ", ".join(
+                k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
+            )
+            if keys:
+                rows.append((keys, action.text().replace("&", "").rstrip("…")))
+        return rows
 
     def set_enabled(self, action_id: ActionId, enabled: bool, why_not: str = "") -> None:
         """Enable or disable the action everywhere it is shown; `why_not` becomes its tip."""

@@ -29,6 +29,7 @@ class Theme:
     banner_text: str = "#82071e"
     banner_border: str = "#ff8182"
     caret_line: str = "#f2f6fc"
+    focus: str = "#0969da"
     line_number: str = "#8c959f"
     margin_back: str = "#f6f8fa"
     error_line_text: str = "#8e1b1b"

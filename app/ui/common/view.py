@@ -31,8 +31,8 @@ class View(Protocol):
         """Ask for a folder; None when the learner cancels."""
         ...
 
-    def choose_open_file(self, title: str, filters: str) -> Path | None:
-        """Ask for a file to open; None when the learner cancels."""
+    def choose_open_file(self, title: str, filters: str, start: str = "") -> Path | None:
+        """Ask for a file to open, starting in the folder `start`; None when cancelled."""
         ...
 
     def choose_save_file(self, title: str, start: str, filters: str) -> Path | None:
@@ -79,9 +79,9 @@ class QtView:
         folder = QFileDialog.getExistingDirectory(self._window, title)
         return Path(folder) if folder else None
 
-    def choose_open_file(self, title: str, filters: str) -> Path | None:
+    def choose_open_file(self, title: str, filters: str, start: str = "") -> Path | None:
         """Qt's open-file dialog."""
-        name, _ = QFileDialog.getOpenFileName(self._window, title, "", filters)
+        name, _ = QFileDialog.getOpenFileName(self._window, title, start, filters)
         return Path(name) if name else None
 
     def choose_save_file(self, title: str, start: str, filters: str) -> Path | None:

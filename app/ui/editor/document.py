@@ -26,8 +26,9 @@ class DocumentController(QObject):
 
     sig_title_changed = Signal(str)
     """(title): the window title for the document ("*main.py — Code Tutor")."""
-    sig_free_file_opened = Signal()
-    """The editor now holds a file that is not a lesson's (new or opened)."""
+    sig_free_file_opened = Signal(str)
+    """(file name): the editor is about to show a file that is not a lesson's (new or
+    opened); emitted while `path` is still the old one, so a lesson file can be saved."""
     sig_lesson_save_requested = Signal()
     """Write the lesson file now (lesson files are saved automatically, never asked about)."""
 
@@ -39,6 +40,8 @@ class DocumentController(QObject):
         self.lesson_mode = False
         self.save_problem = ""
         """Why the lesson file cannot be saved now ("" while it can)."""
+        self.last_folder = Path.home()
+        """Where File ▸ Open and Save As start: the learner's home, then the last folder used."""
         editor.sig_modification_changed.connect(self._update_title)
 
     @property
@@ -81,7 +84,7 @@ class DocumentController(QObject):
     def _show(self, path: Path | None, language: str, text: str, lesson: bool) -> None:
         self.lesson_mode = lesson
         if not lesson:
-            self.sig_free_file_opened.emit()
+            self.sig_free_file_opened.emit(path.name if path else "untitled.py")
         self.path = path
         self.editor.clear_errors()
         self.editor.set_language(language)
@@ -93,9 +96,9 @@ class DocumentController(QObject):
         """Ask for a file and open it."""
         if not self.maybe_save():
             return
-        path = self._view.choose_open_file("Open file", SOURCE_FILTER)
-        if path is not None:
-            self.open_path(path)
+        path = self._view.choose_open_file("Open file", SOURCE_FILTER, str(self.last_folder))
+        if path is not None and self.open_path(path):
+            self.last_folder = path.parent
 
     def save_to(self, path: str | Path) -> bool:
         """Write the editor's text to `path` atomically. False (with a message) on failure;
@@ -130,9 +133,15 @@ class DocumentController(QObject):
     @Slot()
     def save_as_dialog(self) -> bool:
         """Ask for a file name and save there."""
-        start = str(self.path) if self.path else "untitled.py"
-        path = self._view.choose_save_file("Save as", start, SOURCE_FILTER)
-        return self.save_to(path) if path is not None else False
+        if self.path is not None and not self.lesson_mode:
+            start = self.path
+        else:  # a lesson's file lives in Code Tutor's own folders: start where the learner works
+            start = self.last_folder / (self.path.name if self.path else "untitled.py")
+        path = self._view.choose_save_file("Save as", str(start), SOURCE_FILTER)
+        if path is None or not self.save_to(path):
+            return False
+        self.last_folder = path.parent
+        return True
 
     def maybe_save(self) -> bool:
         """Offer to save unsaved changes. False when the learner cancels."""

@@ -1,10 +1,19 @@
-"""The find bar under the editor: a search field, next / previous, match case."""
+"""The find bar under the editor: a search field, next / previous, match case, and (Ctrl+H)
+replace and replace all."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.editor.widget import CodeEditor
 
@@ -19,6 +28,10 @@ class FindBar(QWidget):
         self.field.setPlaceholderText("Find in file")
         self.field.setClearButtonEnabled(True)
         self.case = QCheckBox("Match case", self)
+        self.replace_field = QLineEdit(self)
+        self.replace_field.setPlaceholderText("Replace with")
+        self.replace_button = QPushButton("Replace", self)
+        self.replace_all_button = QPushButton("Replace all", self)
         self.status = QLabel("", self)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         previous = QPushButton("Previous", self)
@@ -26,8 +39,10 @@ class FindBar(QWidget):
         close = QPushButton("✕", self)
         close.setFlat(True)
         close.setToolTip("Close (Esc)")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(4, 2, 4, 2)
+        rows.setSpacing(2)
+        layout = QHBoxLayout()
         layout.addWidget(QLabel("Find:", self))
         layout.addWidget(self.field, 1)
         layout.addWidget(previous)
@@ -35,6 +50,18 @@ class FindBar(QWidget):
         layout.addWidget(self.case)
         layout.addWidget(self.status)
         layout.addWidget(close)
+        self.replace_row = QWidget(self)
+        replace_layout = QHBoxLayout(self.replace_row)
+        replace_layout.setContentsMargins(0, 0, 0, 0)
+        replace_layout.addWidget(QLabel("Replace:", self))
+        replace_layout.addWidget(self.replace_field, 1)
+        replace_layout.addWidget(self.replace_button)
+        replace_layout.addWidget(self.replace_all_button)
+        rows.addLayout(layout)
+        rows.addWidget(self.replace_row)
+        self.replace_field.returnPressed.connect(self.replace_next)
+        self.replace_button.clicked.connect(self.replace_next)
+        self.replace_all_button.clicked.connect(self.replace_all)
         self.field.returnPressed.connect(self.find_next)
         nxt.clicked.connect(self.find_next)
         previous.clicked.connect(self.find_previous)
@@ -47,14 +74,42 @@ class FindBar(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.hide()
 
-    def open_bar(self) -> None:
-        """Show the bar with the editor's selection as the search text."""
+    @Slot()
+    def open_bar(self, replace: bool = False) -> None:
+        """Show the bar with the editor's selection as the search text (and the replace row
+        with `replace`, Edit ▸ Replace)."""
         selected = self._editor.selected_text()
         if selected and "\n" not in selected:
             self.field.setText(selected)
+        self.replace_row.setVisible(replace)
         self.show()
         self.field.setFocus()
         self.field.selectAll()
+
+    @Slot()
+    def open_replace(self) -> None:
+        """Show the bar with its replace row (Ctrl+H)."""
+        self.open_bar(replace=True)
+
+    @Slot()
+    def replace_next(self) -> bool:
+        """Replace the selected match, then select the next one."""
+        replaced = self._editor.replace_selection_if_match(
+            self.field.text(), self.replace_field.text(), match_case=self.case.isChecked()
+        )
+        found = self.find_next()
+        if replaced and not found:
+            self.status.setText("Replaced the last one")
+        return replaced
+
+    @Slot()
+    def replace_all(self) -> int:
+        """Replace every match at once (one undo step) and say how many."""
+        count = self._editor.replace_all(
+            self.field.text(), self.replace_field.text(), match_case=self.case.isChecked()
+        )
+        self.status.setText(f"Replaced {count}" if count else "Not found")
+        return count
 
     @Slot()
     def close_bar(self) -> None:

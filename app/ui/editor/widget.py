@@ -18,6 +18,8 @@ from app.ui.editor.languages import LEXERS, style_for_tags
 STYLE_DEFAULT = 32
 STYLE_LINENUMBER = 33
 SCFIND_MATCHCASE = 4
+SC_WRAP_NONE = 0
+SC_WRAP_WORD = 1
 SC_MARGIN_NUMBER = 1
 MARGIN_LINE_NUMBERS = 0
 MARGIN_SYMBOLS = 1
@@ -40,6 +42,8 @@ class CodeEditor(ScintillaEdit):
     """(modified): the text now differs from (or again matches) the last save."""
     sig_text_changed = Signal()
     """The text changed (typing, undo, paste, set_text)."""
+    sig_zoom_changed = Signal(int)
+    """(points): the zoom changed; the other panels follow it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,6 +230,39 @@ class CodeEditor(ScintillaEdit):
                 return True
         return False
 
+    def replace_selection_if_match(
+        self, needle: str, replacement: str, *, match_case: bool = False
+    ) -> bool:
+        """Replace the selection when it is a match of `needle` (one undo step)."""
+        selected = self.selected_text()
+        same = selected == needle if match_case else selected.lower() == needle.lower()
+        if not needle or not same:
+            return False
+        self.beginUndoAction()
+        self.replaceSel(replacement)
+        self.endUndoAction()
+        return True
+
+    def replace_all(self, needle: str, replacement: str, *, match_case: bool = False) -> int:
+        """Replace every match of `needle`, as one undo step. Returns how many."""
+        if not needle:
+            return 0
+        data, new = needle.encode("utf-8"), replacement.encode("utf-8")
+        self.setSearchFlags(SCFIND_MATCHCASE if match_case else 0)
+        count, position = 0, 0
+        self.beginUndoAction()
+        try:
+            while True:
+                self.setTargetRange(position, self.textLength())
+                if self.searchInTarget(len(data), needle) < 0:
+                    break
+                self.replaceTarget(len(new), replacement)
+                position = self.targetEnd()
+                count += 1
+        finally:
+            self.endUndoAction()
+        return count
+
     # -- zoom -----------------------------------------------------------------------------
     def zoom_in(self) -> None:
         """Make the text bigger."""
@@ -240,6 +277,14 @@ class CodeEditor(ScintillaEdit):
     def zoom_reset(self) -> None:
         """Back to the normal text size."""
         self.setZoom(0)
+
+    def set_word_wrap(self, on: bool) -> None:
+        """Wrap long lines at the window's edge (View ▸ Word Wrap) or scroll sideways."""
+        self.setWrapMode(SC_WRAP_WORD if on else SC_WRAP_NONE)
+
+    def word_wrap(self) -> bool:
+        """Long lines are wrapped."""
+        return self.wrapMode() != SC_WRAP_NONE
 
     def zoom_level(self) -> int:
         """Points added to (or taken from) the normal size."""
@@ -278,6 +323,7 @@ class CodeEditor(ScintillaEdit):
     @Slot(int)
     def _on_zoom(self, _level: int) -> None:
         self._update_margin()
+        self.sig_zoom_changed.emit(self.zoom())
 
 
 def colour_to_qcolor(bgr: int) -> QColor:

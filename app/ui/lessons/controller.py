@@ -244,15 +244,15 @@ class LessonController(QObject):
         if key:
             browser.select(key)
 
-    @Slot()
-    def _on_document_free_file_opened(self) -> None:
+    @Slot(str)
+    def _on_document_free_file_opened(self, name: str) -> None:
         """The editor left the lesson (File ▸ Open / New): stop treating its text as lesson code."""
         if self._lesson is None:
             return
         self.save_now()
         self._account_time()
         self._lesson = None
-        self._window.lesson_panel.show_nothing()
+        self._window.lesson_panel.show_nothing(name)
         self._window.chat.set_chat_allowed(True)
         self._window.lesson_browser.clear_selection()
 

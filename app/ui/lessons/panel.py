@@ -67,13 +67,21 @@ class LessonPanel(QWidget):
         self._lesson_html = ""
         self.show_nothing()
 
-    def show_nothing(self) -> None:
-        """No lesson open."""
+    def show_nothing(self, free_file: str = "") -> None:
+        """No lesson open; `free_file` names the file the editor shows outside lessons."""
         self.title.setText("Choose a lesson")
         self.status.setText("")
-        self.text.setHtml(
-            "<p>Pick a lesson on the left to start. Your code is saved as you type.</p>"
-        )
+        if free_file:
+            self.text.setHtml(
+                f"<p>You are editing <b>{html.escape(free_file)}</b>, which is not part of a "
+                "lesson: save it with <b>Ctrl+S</b> (it is not saved as you type). Pick a "
+                "lesson on the left to go back to the lessons.</p>"
+            )
+        else:
+            self.text.setHtml(
+                "<p>Pick a lesson on the left to start. In a lesson, your code is saved as "
+                "you type.</p>"
+            )
         self._enable(False)
 
     def _enable(self, on: bool) -> None:

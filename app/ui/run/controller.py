@@ -17,7 +17,7 @@ from app.core.lessons import Lesson
 from app.core.tutor.context import RunBrief
 from app.runner import sandbox
 from app.runner.checks import CheckResult
-from app.runner.errors import parse_errors
+from app.runner.errors import ErrorLocation, parse_errors
 from app.runner.result import RunResult
 from app.ui.common.view import View
 from app.ui.editor.document import DocumentController
@@ -84,9 +84,11 @@ class RunController(QObject):
         runner.sig_output_received.connect(output.append_output)
         runner.sig_run_finished.connect(self._on_runner_finished)
         runner.sig_run_failed.connect(output.show_failure)
+        runner.sig_phase_changed.connect(output.set_phase)
         runner.sig_checks_finished.connect(self._on_runner_checks_finished)
         runner.sig_checks_failed.connect(output.show_checks_failure)
         output.sig_input_entered.connect(runner.write_stdin)
+        output.sig_end_of_input_requested.connect(runner.close_stdin)
         output.sig_stop_requested.connect(runner.stop)
 
     @property
@@ -107,6 +109,7 @@ class RunController(QObject):
         self.last_checks = []
         self._last_error = ""
         self._output.clear()
+        self._output.clear_results()
 
     # -- Run ------------------------------------------------------------------------------
     def _program(self) -> tuple[str, Path] | None:
@@ -157,6 +160,7 @@ class RunController(QObject):
     @Slot(object)
     def _on_runner_finished(self, result: RunResult) -> None:
         self._output.end_run(result)
+        self._view.show_status("", 1)  # "Program running…" goes as the program ends
         self.last_result = result
         self._last_error = result.stderr[-ERROR_TAIL_CHARS:] if result.exit_code else ""
         if self._run_file is None or result.exit_code == 0:
@@ -192,11 +196,54 @@ class RunController(QObject):
 
     @Slot(object)
     def _on_runner_checks_finished(self, results: list[CheckResult]) -> None:
-        self._output.show_check_results(results)
         lesson, self._checking = self._checking, None
         if lesson is None:
             return
-        self.last_checks = list(results)
-        failed = [r for r in results if not r.passed]
-        self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
+        if lesson is self._lessons.lesson:  # results belong to their lesson: not shown in another
+            labels = [check_label(c.message) for c in lesson.checks]
+            crash = program_crash(lesson, results)
+            self._output.show_check_results(results, labels, crash[0] if crash else None)
+            if crash and self._document.path == self._lessons.workspace_dir(lesson) / lesson.main:
+                self._document.editor.show_error(crash[1].line, crash[1].message)
+            self.last_checks = list(results)
+            failed = [r for r in results if not r.passed]
+            self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
         self.sig_checks_finished.emit(lesson, results)
+
+
+def program_crash(lesson: Lesson, results: list[CheckResult]) -> tuple[str, ErrorLocation] | None:
+    """When every check failed because the learner's program itself stops with an error
+    (the same error, in the main file, in each), that in plain words, once, with the error;
+    None when the checks really looked at the program.
+
+    Returns:
+        (the sentence, the error's place) or None.
+    """
+    if not results or any(r.passed for r in results):
+        return None
+    main = PurePosixPath(lesson.main).name
+    places = []
+    for result in results:
+        errors = [
+            e for e in parse_errors(lesson.language, result.details) if Path(e.file).name == main
+        ]
+        if not errors:
+            return None
+        places.append(errors[0])
+    first = places[0]
+    if any((p.line, p.message) != (first.line, first.message) for p in places):
+        return None
+    kind = first.message.split(":", 1)[0].strip() or "an error"
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    sentence = (
+        f"Your program stops with {article} {kind} on line {first.line} before the checks can "
+        f"look at it: {first.message}. Fix that first (Run shows it too), then Check again."
+    )
+    return sentence, first
+
+
+def check_label(message: str) -> str:
+    """What a check looks at, for its row once it passed: the first line of its message
+    ("When the input is Ada, your program should print exactly")."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return first.rstrip(":").strip()

@@ -12,7 +12,14 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QKeySequence,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -46,6 +53,7 @@ INPUT_COLOUR = THEME.input
 _NOTICE_STYLE = notice_style()
 _FAILURE_STYLE = failure_style()
 _PASSED_COLOUR = THEME.passed
+CHECK_PROMPT = "Press Check to test your program against the lesson."
 _FAILED_COLOUR = THEME.failed
 
 
@@ -79,6 +87,8 @@ class OutputPanel(QWidget):
     """(text): a line the learner typed for the program, ending in a newline."""
     sig_stop_requested = Signal()
     """The learner pressed Stop."""
+    sig_end_of_input_requested = Signal()
+    """The learner ended the program's input (End input, or Ctrl+D in the input line)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,8 +123,19 @@ class OutputPanel(QWidget):
         self.view.setPlaceholderText("What your program prints appears here.")
         self.input_line = QLineEdit(self)
         self.input_line.setFont(fixed)
-        self.input_line.setPlaceholderText("Type input for your program, then press Enter")
+        self.input_line.setPlaceholderText(
+            "Type input for your program, then press Enter (Ctrl+D ends the input)"
+        )
         self.input_line.returnPressed.connect(self._on_input_line_return_pressed)
+        self.end_input_button = QPushButton("End input", self)
+        self.end_input_button.setToolTip(
+            "Tell your program there is no more input (Ctrl+D), for programs that read "
+            "everything until the end"
+        )
+        self.end_input_button.clicked.connect(self.end_input)
+        end_shortcut = QShortcut(QKeySequence("Ctrl+D"), self.input_line)
+        end_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        end_shortcut.activated.connect(self.end_input)
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setToolTip("Stop your program")
         self.stop_button.clicked.connect(self.sig_stop_requested)
@@ -125,10 +146,11 @@ class OutputPanel(QWidget):
         header.addWidget(self.status_label)
         input_row = QHBoxLayout()
         input_row.addWidget(self.input_line, 1)
+        input_row.addWidget(self.end_input_button)
         input_row.addWidget(self.stop_button)
         output_tab = _stack(self, header, self.notice, self.view, input_row)
 
-        self.summary_label = QLabel("Press Check to test your program against the lesson.", self)
+        self.summary_label = QLabel(CHECK_PROMPT, self)
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         self.summary_label.setWordWrap(True)
         self.results_list = QListWidget(self)
@@ -166,6 +188,12 @@ class OutputPanel(QWidget):
         self._set_status("Running…")
         self._set_running(True)
         self.input_line.setFocus()
+
+    @Slot(str)
+    def set_phase(self, phase: str) -> None:
+        """Say what the run is doing: "compiling" (C++, Java, C#, TypeScript) or "running"."""
+        if self._running:
+            self._set_status("Compiling…" if phase == "compiling" else "Running…")
 
     def set_path_alias(self, prefix: str) -> None:
         """Show paths starting with `prefix` without it ("main.py", line 2), "" for none."""
@@ -226,6 +254,15 @@ class OutputPanel(QWidget):
         self.notice.hide()
         self._set_status("")
 
+    def clear_results(self) -> None:
+        """Back to "Press Check…": no rows, no details."""
+        self.results_list.clear()
+        self.details_view.clear()
+        self._details = []
+        self.summary_label.setText(CHECK_PROMPT)
+        self.summary_label.setStyleSheet("")
+        self.tabs.setCurrentIndex(0)
+
     def output_text(self) -> str:
         """The output as shown (painted so far), as plain text."""
         return self.view.toPlainText()
@@ -240,8 +277,18 @@ class OutputPanel(QWidget):
         """Show the Check results tab with a note that `count` checks are running."""
         self._set_results([], f"Running {count} {'check' if count == 1 else 'checks'}…")
 
-    def show_check_results(self, results: list[CheckResult]) -> None:
-        """Show one row per check and a summary; the first failed check's details are shown."""
+    def show_check_results(
+        self, results: list[CheckResult], labels: list[str] | None = None, crash: str | None = None
+    ) -> None:
+        """Show one row per check and a summary; the first failed check's details are shown.
+
+        Args:
+            results: one per check, in order.
+            labels: what each check looks at (the first line of its message), so a passed
+                row says what passed; None for "Passed".
+            crash: the sentence saying the program stops with an error before any check
+                could look at it; it replaces the summary (the rows stay, for the details).
+        """
         passed, total = sum(result.passed for result in results), len(results)
         if total == 0:
             summary = "This lesson has no checks."
@@ -250,7 +297,8 @@ class OutputPanel(QWidget):
             summary += " — lesson done!"
         else:
             summary = f"{passed} of {total} {'check' if total == 1 else 'checks'} passed"
-        self._set_results(results, summary, _PASSED_COLOUR if passed == total else _FAILED_COLOUR)
+        colour = _PASSED_COLOUR if passed == total else _FAILED_COLOUR
+        self._set_results(results, crash or summary, colour, labels or [])
         failed = [row for row, result in enumerate(results) if not result.passed]
         if results:
             self.results_list.setCurrentRow(failed[0] if failed else 0)
@@ -268,7 +316,13 @@ class OutputPanel(QWidget):
             lines += ["    " + line for line in self._details[row].splitlines()]
         return "\n".join(lines)
 
-    def _set_results(self, results: list[CheckResult], summary: str, colour: str = "") -> None:
+    def _set_results(
+        self,
+        results: list[CheckResult],
+        summary: str,
+        colour: str = "",
+        labels: list[str] | tuple[str, ...] = (),
+    ) -> None:
         """Show the Check results tab with `summary` (in `colour`) and one row per result."""
         self.tabs.setCurrentIndex(1)
         self.summary_label.setText(summary)
@@ -276,8 +330,11 @@ class OutputPanel(QWidget):
         self.results_list.clear()
         self.details_view.clear()
         self._details = [result.details for result in results]
-        for result in results:
-            text = "✓ Passed" if result.passed else f"✗ {result.message}"
+        for index, result in enumerate(results):
+            label = labels[index] if index < len(labels) else ""
+            text = (
+                (f"✓ {label}" if label else "✓ Passed") if result.passed else f"✗ {result.message}"
+            )
             item = QListWidgetItem(text)
             item.setForeground(QColor(_PASSED_COLOUR if result.passed else _FAILED_COLOUR))
             self.results_list.addItem(item)
@@ -357,7 +414,9 @@ class OutputPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         """Enable the input line and Stop only while a program runs."""
         self._running = running
+        self._input_ended = False
         self.input_line.setEnabled(running)
+        self.end_input_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         if not running:
             self.input_line.clear()
@@ -376,6 +435,19 @@ class OutputPanel(QWidget):
         self.notice.setText(message)
         self.notice.setStyleSheet(_FAILURE_STYLE if failure else _NOTICE_STYLE)
         self.notice.show()
+
+    @Slot()
+    def end_input(self) -> None:
+        """End the program's input: what is typed goes first, then the end of input."""
+        if not self._running or self._input_ended:
+            return
+        if self.input_line.text():
+            self._on_input_line_return_pressed()
+        self._input_ended = True
+        self.append_output("input", "[end of input]\n")
+        self.input_line.setEnabled(False)
+        self.end_input_button.setEnabled(False)
+        self.sig_end_of_input_requested.emit()
 
     @Slot()
     def _on_input_line_return_pressed(self) -> None:

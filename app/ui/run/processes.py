@@ -35,6 +35,8 @@ class ProgramRunner(QObject):
     """(RunResult): the program ended; its message says how, in plain words."""
     sig_run_failed = Signal(str)
     """(message): the program could not start, e.g. its compiler or interpreter is missing."""
+    sig_phase_changed = Signal(str)
+    """(phase): "compiling" (a compile step starts) or "running" (the program starts)."""
     sig_checks_started = Signal()
     """The lesson's checks started running in the background."""
     sig_checks_finished = Signal(object)
@@ -45,6 +47,7 @@ class ProgramRunner(QObject):
     # Posted from runner and check threads; always queued, so the slots run on the UI thread.
     _sig_output_pending = Signal(int)
     _sig_session_finished = Signal(int, object)
+    _sig_session_phase = Signal(int, str)
     _sig_checks_done = Signal(int, object)
     _sig_checks_error = Signal(int, str)
 
@@ -62,6 +65,7 @@ class ProgramRunner(QObject):
         queued = Qt.ConnectionType.QueuedConnection
         self._sig_output_pending.connect(self._on_session_output_pending, queued)
         self._sig_session_finished.connect(self._on_session_finished, queued)
+        self._sig_session_phase.connect(self._on_session_phase, queued)
         self._sig_checks_done.connect(self._on_checks_done, queued)
         self._sig_checks_error.connect(self._on_checks_error, queued)
 
@@ -103,6 +107,7 @@ class ProgramRunner(QObject):
             wait_for_input=True,
             on_output=functools.partial(self._take_output, run_id),
             on_finished=functools.partial(self._take_finished, run_id),
+            on_phase=functools.partial(self._take_phase, run_id),
         )
         try:
             session.start()
@@ -204,6 +209,10 @@ class ProgramRunner(QObject):
             self._wake_posted = True
         _post(self, "_sig_output_pending", run_id)
 
+    def _take_phase(self, run_id: int, phase: str) -> None:
+        """Runner thread: the run now compiles or runs."""
+        _post(self, "_sig_session_phase", run_id, phase)
+
     def _take_finished(self, run_id: int, result: RunResult) -> None:
         """Runner thread: hand the result to the UI thread."""
         _post(self, "_sig_session_finished", run_id, result)
@@ -243,6 +252,11 @@ class ProgramRunner(QObject):
             self._wake_posted = False
         for stream, text in pending:
             self.sig_output_received.emit(stream, text)
+
+    @Slot(int, str)
+    def _on_session_phase(self, run_id: int, phase: str) -> None:
+        if run_id == self._live_id:
+            self.sig_phase_changed.emit(phase)
 
     @Slot(int, object)
     def _on_session_finished(self, run_id: int, result: RunResult) -> None:

@@ -26,6 +26,7 @@ from app.ui.common.chunks import ChunkBuffer
 from app.ui.common.theme import THEME, notice_style
 
 FLUSH_INTERVAL_MS = 40
+THINKING = "Thinking…"
 PLAIN_LIVE_CHARS = 8000  # a still-growing part longer than this is painted as plain text
 WARM_UP_LANGUAGES = tuple(LANGUAGES)  # their Pygments lexers load while the app is idle
 
@@ -179,6 +180,9 @@ class ChatPanel(QWidget):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock()
         self._reply_start = cursor.position()
+        # Until the first words arrive (the prompt is evaluated: seconds on a slow CPU).
+        cursor.insertHtml(f'<i style="color:{THEME.muted};">{THINKING}</i>')
+        self._scroll_to_end()
         self._timer.start()
         self.set_busy(True)
 
@@ -196,6 +200,11 @@ class ChatPanel(QWidget):
             return
         self._dirty = self._dirty or self._plain_shown > 0  # render the plain tail properly
         self._flush(final=True)
+        if not self._reply_text:  # nothing came: "Thinking…" goes
+            cursor = self.view.textCursor()
+            cursor.setPosition(self._reply_start)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
         self._timer.stop()
         self._blocks[self._message_index] = (
             self._blocks.get(self._message_index, ()) + self._live_blocks

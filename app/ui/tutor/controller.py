@@ -21,7 +21,7 @@ from app.llm.service import LlmService, LlmState, RequestHandle
 from app.ui.tutor.chat_panel import ChatPanel
 
 STARTER_NOTICE = (
-    "You are using the tiny starter model (SmolLM2-135M). It answers fast but often gets "
+    "You are using the tiny starter model (SmolLM2-135M). It is very small, so it often gets "
     "things wrong. For real help, choose a Code Llama model (Model ▸ Open model file…)."
 )
 

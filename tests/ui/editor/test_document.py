@@ -51,3 +51,31 @@ def test_opening_a_binary_file_warns_and_keeps_the_document(editor, tmp_path):
     assert not doc.open_path(binary)
     assert view.warnings and view.warnings[0][0] == "Cannot open file"
     assert editor.text() == "kept" and doc.path is None
+
+
+def test_save_as_starts_in_the_home_folder_then_where_the_learner_saved(editor, tmp_path):
+    """Save As first offers the home folder, then the folder of the last save."""
+    from pathlib import Path
+
+    target = tmp_path / "mine" / "a.py"
+    target.parent.mkdir()
+    view = ScriptedView(files=[target, None])
+    doc = DocumentController(editor, view)
+    doc.save_as_dialog()
+    doc.load_lesson_file(target, "python")  # now showing a lesson's file
+    doc.save_as_dialog()
+    assert view.starts == [str(Path.home() / "untitled.py"), str(target.parent / "a.py")]
+
+
+def test_a_new_file_gets_the_usual_permissions(editor, tmp_path):
+    """A file saved for the first time follows the umask (0644 under 022), not 0600."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        doc = DocumentController(editor, ScriptedView())
+        editor.set_text("x = 1\n")
+        assert doc.save_to(tmp_path / "new.py")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.py").stat().st_mode & 0o777 == 0o644

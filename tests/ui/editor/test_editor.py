@@ -77,6 +77,28 @@ def test_find_wraps_and_respects_case(editor):
     assert editor.find("APPLE", forward=False)
 
 
+def test_replace_and_replace_all_through_the_find_bar(editor, qtbot):
+    """Ctrl+H's bar replaces one match at a time or all at once, and Replace all is one
+    undo step."""
+    from app.ui.editor.find_bar import FindBar
+
+    bar = FindBar(editor)
+    qtbot.addWidget(bar)
+    editor.set_text("total = total + total_count\n")
+    bar.open_replace()
+    assert bar.replace_row.isVisible()
+    bar.field.setText("total")
+    bar.replace_field.setText("sum")
+    assert bar.find_next() and bar.replace_next()
+    assert editor.text() == "sum = total + total_count\n"
+    assert bar.replace_all() == 2 and bar.status.text() == "Replaced 2"
+    assert editor.text() == "sum = sum + sum_count\n"
+    editor.undo()
+    assert editor.text() == "sum = total + total_count\n"
+    bar.open_bar()
+    assert not bar.replace_row.isVisible()
+
+
 def test_zoom_in_out_and_reset(editor):
     """Zoom changes the text size within limits and resets to normal."""
     editor.zoom_in()
@@ -112,3 +134,11 @@ def test_redo_has_every_platform_shortcut(qtbot):
     keys = {k.toString() for k in redo.shortcuts()}
     assert {"Ctrl+Y", "Ctrl+Shift+Z"} <= keys
     parts.service.shutdown()
+
+
+def test_word_wrap_switches_on_and_off(editor):
+    """View ▸ Word Wrap wraps long lines; off again, they scroll sideways."""
+    editor.set_word_wrap(True)
+    assert editor.word_wrap()
+    editor.set_word_wrap(False)
+    assert not editor.word_wrap()

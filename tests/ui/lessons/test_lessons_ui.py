@@ -173,6 +173,8 @@ def test_opening_a_free_file_leaves_the_lesson(app_parts, qtbot, tmp_path):
     assert not (workspace / "mine.py").exists()
     assert w.editor.is_modified() and mine.read_text() == "x = 1\n"
     assert w.document.save() and mine.read_text() == "# edited\nx = 1\n"
+    shown = w.lesson_panel.text.toPlainText()
+    assert "mine.py" in shown and "Ctrl+S" in shown and "not saved as you type" in shown
 
 
 def test_check_results_stay_with_their_lesson(app_parts, qtbot):
@@ -187,6 +189,8 @@ def test_check_results_stay_with_their_lesson(app_parts, qtbot):
     store = app_parts.lessons.store
     assert store.get(FIRST).attempts == 1
     assert store.get("python-basics/02-input").attempts == 0
+    panel = w.output_panel  # the first lesson's results are not shown in the second
+    assert panel.results_list.count() == 0 and panel.summary_label.text().startswith("Press Check")
 
 
 def test_a_second_course_with_the_same_folder_name_is_refused(app_parts, tmp_path):
@@ -315,3 +319,17 @@ def test_tutor_refuses_when_the_lessons_template_cannot_render(qtbot, tmp_path, 
     assert parts.service.current_chat is None and not parts.tutor.conversation.turns
     parts.lessons.shutdown()
     parts.service.shutdown()
+
+
+def test_a_program_that_crashes_is_said_once_not_as_failed_checks(app_parts, qtbot):
+    """Check on a program that stops with a TypeError says so once, in plain words, with the
+    line, and marks that line; it does not read as wrong answers."""
+    w = app_parts.window
+    w.lesson_browser.select(FIRST)
+    w.editor.selectAll()
+    w.editor.insert_at_cursor('name = "Ada"\nage = 36\nprint(name + age)\n')  # as typed
+    with qtbot.waitSignal(app_parts.runner.sig_checks_finished, timeout=30_000):
+        w.actions.trigger(ActionId.CHECK)
+    summary = w.output_panel.summary_label.text()
+    assert summary.startswith("Your program stops with a TypeError on line 3 before the checks")
+    assert 3 in w.editor.error_lines()

@@ -237,3 +237,26 @@ def test_shutdown_stops_the_program_and_drops_its_result(qtbot, tmp_path):
         pass
     assert results == []
     assert not controller.run("python", main, tmp_path)
+
+
+def test_the_panel_says_compiling_then_running(qtbot, wired, tmp_path):
+    """A C++ program is "Compiling…" first and "Running…" once it runs; Python only runs."""
+    from app.runner.toolchains import find_toolchain
+
+    if not find_toolchain("cpp").available:
+        pytest.skip(find_toolchain("cpp").missing_message)
+    controller, panel = wired
+    controller.sig_phase_changed.connect(panel.set_phase)
+    phases: list[str] = []
+    statuses: list[str] = []
+    controller.sig_phase_changed.connect(phases.append)
+    controller.sig_phase_changed.connect(lambda _p: statuses.append(panel.status_label.text()))
+    main = _program(tmp_path, '#include <cstdio>\nint main() { std::puts("hi"); }\n', "m.cpp")
+    panel.begin_run("Running m.cpp")
+    with qtbot.waitSignal(controller.sig_run_finished, timeout=60_000):
+        assert controller.run("cpp", main, tmp_path)
+    assert phases == ["compiling", "running"] and statuses == ["Compiling…", "Running…"]
+    phases.clear()
+    with qtbot.waitSignal(controller.sig_run_finished, timeout=20_000):
+        assert _run(controller, panel, _program(tmp_path, "print('hi')\n"))
+    assert phases == ["running"]

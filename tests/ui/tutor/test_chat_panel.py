@@ -100,3 +100,21 @@ def test_huge_growing_code_block_costs_only_its_new_text_per_paint(qtbot):
     block = panel.code_block(panel._message_index, 0)
     assert block.code.count("total = total + 1") == 30 * 1000
     assert "That is all." in panel.plain_text()
+
+
+def test_thinking_shows_until_the_first_words_and_goes_if_none_come(qtbot):
+    """While the prompt is evaluated, "Thinking…" stands where the reply will be; the first
+    words replace it; a reply stopped before any word leaves no "Thinking…" behind."""
+    from app.ui.tutor.chat_panel import THINKING
+
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    panel.begin_reply(1)
+    assert THINKING in panel.plain_text()
+    panel.append_chunk(1, "Hello there")
+    qtbot.waitUntil(lambda: "Hello there" in panel.plain_text(), timeout=2000)
+    assert THINKING not in panel.plain_text()
+    panel.end_reply(1)
+    panel.begin_reply(2)
+    panel.end_reply(2, "Stopped.")
+    assert THINKING not in panel.plain_text() and panel.plain_text().endswith("Stopped.")

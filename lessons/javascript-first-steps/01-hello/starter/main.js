@@ -1,6 +1,7 @@
 // Lesson 1: Hello, JavaScript!
 
 // Read everything that was typed, split it into lines, and keep the first one.
+// With Run: type the name, press Enter, then End input (Ctrl+D) so the program goes on.
 const lines = require("fs").readFileSync(0, "utf8").split("\n");
 const name = lines[0].trim();
 
