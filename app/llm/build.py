@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 LLAMA_LOG: collections.deque[str] = collections.deque(maxlen=200)
 """The latest lines llama.cpp logged (for `codetutor doctor` and bug reports)."""
-_LOG_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+# ggml_log_level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (goes on with the last)
+_LOG_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _log_callback: object = None
 
 
@@ -35,12 +36,15 @@ def route_llama_log() -> None:
     import llama_cpp
 
     log = logging.getLogger("codetutor.llama_cpp")
+    log.addHandler(logging.NullHandler())  # never Python's last-resort print to stderr
+    last = [logging.DEBUG]
 
     @llama_cpp.llama_log_callback
     def callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
         message = text.decode("utf-8", errors="replace")
         LLAMA_LOG.append(message)
-        log.log(_LOG_LEVELS.get(level, logging.DEBUG), "%s", message.rstrip())
+        last[0] = last[0] if level == 5 else _LOG_LEVELS.get(level, logging.DEBUG)
+        log.log(last[0], "%s", message.rstrip())
 
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
     _log_callback = callback  # kept alive as long as llama.cpp may call it

@@ -123,9 +123,7 @@ class OutputPanel(QWidget):
         self.view.setPlaceholderText("What your program prints appears here.")
         self.input_line = QLineEdit(self)
         self.input_line.setFont(fixed)
-        self.input_line.setPlaceholderText(
-            "Type input for your program, then press Enter (Ctrl+D ends the input)"
-        )
+        self.input_line.setPlaceholderText("Input for your program: type, then Enter")
         self.input_line.returnPressed.connect(self._on_input_line_return_pressed)
         self.end_input_button = QPushButton("End input", self)
         self.end_input_button.setToolTip(
