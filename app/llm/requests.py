@@ -32,60 +32,57 @@ class Lane(enum.Enum):
     MODEL = "model"  # loading a model
 
 
-@dataclass(frozen=True)
-class LoadRequest:
-    """Load a model (replacing the current one)."""
+@dataclass(frozen=True, kw_only=True)
+class _Request:
+    """What every request has.
 
-    spec: ModelSpec
+    Attributes:
+        request_id: unique in this process.
+        cancel: set by Stop or by a newer request (any thread); the worker checks it
+            between tokens.
+        created: `time.perf_counter()` when the UI made the request (for time to first token).
+    """
+
     request_id: int = field(default_factory=next_request_id)
     cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
     created: float = field(default_factory=time.perf_counter, compare=False)
+
+
+@dataclass(frozen=True)
+class LoadRequest(_Request):
+    """Load a model (replacing the current one)."""
+
+    spec: ModelSpec
     lane = Lane.MODEL
 
 
 @dataclass(frozen=True)
-class ChatRequest:
-    """Stream a chat reply.
-
-    Attributes:
-        messages: the whole prompt, snapshotted on the UI thread.
-        params: sampling settings.
-        cancel: set by Stop (any thread); the worker checks it between tokens.
-        created: `time.perf_counter()` when the UI made the request (for time to first token).
-    """
+class ChatRequest(_Request):
+    """Stream a chat reply to `messages` (the whole prompt, snapshotted on the UI thread)."""
 
     messages: tuple[ChatMessage, ...]
     params: GenerationParams = GenerationParams()
-    request_id: int = field(default_factory=next_request_id)
-    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
-    created: float = field(default_factory=time.perf_counter, compare=False)
     lane = Lane.CHAT
 
 
 @dataclass(frozen=True)
-class InfillRequest:
+class InfillRequest(_Request):
     """Fill in the middle: what belongs at the cursor between `prefix` and `suffix`."""
 
     prefix: str
     suffix: str
     language: str
     params: GenerationParams = GenerationParams(max_tokens=64, temperature=0.0)
-    request_id: int = field(default_factory=next_request_id)
-    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
-    created: float = field(default_factory=time.perf_counter, compare=False)
     lane = Lane.COMPLETION
 
 
 @dataclass(frozen=True)
-class CompleteRequest:
+class CompleteRequest(_Request):
     """Raw completion of `prompt` (no chat template): benchmarks, and inline completion with
     a model that has no fill-in-the-middle tokens."""
 
     prompt: str
     params: GenerationParams = GenerationParams(max_tokens=64, temperature=0.0)
-    request_id: int = field(default_factory=next_request_id)
-    cancel: CancelFlag = field(default_factory=CancelFlag, compare=False, repr=False)
-    created: float = field(default_factory=time.perf_counter, compare=False)
     lane = Lane.COMPLETION
 
 

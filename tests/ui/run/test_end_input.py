@@ -13,26 +13,10 @@ from app.core.lessons import load_courses
 from app.paths import BUILTIN_LESSONS_DIR
 from app.runner.toolchains import find_toolchain
 from app.ui.run.output_panel import OutputPanel
-from app.ui.run.processes import ProgramRunner
 
 pytestmark = pytest.mark.slow  # real child programs and compilers
 
 LESSONS = [lesson for course in load_courses([BUILTIN_LESSONS_DIR]) for lesson in course.lessons]
-
-
-@pytest.fixture
-def wired(qtbot):
-    """A ProgramRunner and an OutputPanel wired the way the run controller wires them."""
-    runner = ProgramRunner()
-    panel = OutputPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    runner.sig_output_received.connect(panel.append_output)
-    runner.sig_run_finished.connect(panel.end_run)
-    panel.sig_input_entered.connect(runner.write_stdin)
-    panel.sig_end_of_input_requested.connect(runner.close_stdin)
-    yield runner, panel
-    runner.shutdown()
 
 
 def _type_and_end(qtbot, panel: OutputPanel, stdin: str, key_end: bool) -> None:

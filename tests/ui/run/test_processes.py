@@ -16,25 +16,6 @@ from app.ui.run.processes import ProgramRunner
 pytestmark = pytest.mark.slow  # runs real child processes
 
 
-@pytest.fixture
-def wired(qtbot):
-    """A ProgramRunner and an OutputPanel wired the way the app wires them."""
-    controller = ProgramRunner()
-    panel = OutputPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 400)
-    panel.show()
-    controller.sig_output_received.connect(panel.append_output)
-    controller.sig_run_finished.connect(panel.end_run)
-    controller.sig_run_failed.connect(panel.show_failure)
-    controller.sig_checks_finished.connect(panel.show_check_results)
-    controller.sig_checks_failed.connect(panel.show_checks_failure)
-    panel.sig_input_entered.connect(controller.write_stdin)
-    panel.sig_stop_requested.connect(controller.stop)
-    yield controller, panel
-    controller.shutdown()
-
-
 def _program(tmp_path: Path, source: str, name: str = "main.py") -> Path:
     """Write `source` (dedented) to tmp_path/name."""
     path = tmp_path / name
@@ -246,7 +227,6 @@ def test_the_panel_says_compiling_then_running(qtbot, wired, tmp_path):
     if not find_toolchain("cpp").available:
         pytest.skip(find_toolchain("cpp").missing_message)
     controller, panel = wired
-    controller.sig_phase_changed.connect(panel.set_phase)
     phases: list[str] = []
     statuses: list[str] = []
     controller.sig_phase_changed.connect(phases.append)
