@@ -1,7 +1,8 @@
-"""A small Markdown renderer for tutor replies: paragraphs, headings, lists, emphasis,
-inline code and fenced code blocks highlighted by Pygments.
+"""Markdown for lesson text, hints and the tutor's replies: CommonMark by markdown-it-py
+(paragraphs with soft line breaks, nested lists, block quotes, tables, emphasis, inline code),
+with fenced code blocks highlighted by Pygments.
 
-The HTML is the subset Qt's rich text understands (inline styles, tables for blocks).
+The HTML is the subset Qt's rich text understands (inline styles, tables for code blocks).
 An unclosed fence, as seen while a reply is still streaming, renders as a code block.
 """
 
@@ -11,6 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
@@ -19,12 +22,6 @@ from pygments.util import ClassNotFound
 from app.core.languages import language_for_fence
 
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+#.-]*)\s*$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+(.*)$")
-_INLINE_CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 
 _FORMATTER = HtmlFormatter(nowrap=True, noclasses=True, style="friendly")
 
@@ -43,26 +40,6 @@ class Rendered:
 
     html: str
     code_blocks: tuple[CodeBlock, ...]
-
-
-def _inline(text: str) -> str:
-    """Escape and format one line's inline Markdown."""
-    parts = []
-    last = 0
-    for m in _INLINE_CODE.finditer(text):
-        parts.append(_emphasis(html.escape(text[last : m.start()], quote=False)))
-        parts.append(
-            '<code style="background-color:#eef0f3; font-family:monospace;">'
-            f"{html.escape(m.group(1), quote=False)}</code>"
-        )
-        last = m.end()
-    parts.append(_emphasis(html.escape(text[last:], quote=False)))
-    return "".join(parts)
-
-
-def _emphasis(escaped: str) -> str:
-    escaped = _BOLD.sub(lambda m: f"<b>{m.group(1) or m.group(2)}</b>", escaped)
-    return _ITALIC.sub(r"<i>\1</i>", escaped)
 
 
 HIGHLIGHT_LIMIT = 50_000  # characters of one code block that are coloured
@@ -125,6 +102,46 @@ def stable_prefix_length(text: str) -> int:
     return stable
 
 
+_INLINE_CODE_STYLE = "background-color:#eef0f3; font-family:monospace;"
+
+
+def _fence(tokens: list[Token], idx: int, env: dict) -> str:
+    token = tokens[idx]
+    language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    block = CodeBlock(language, token.content.rstrip("\n"))
+    index = env["offset"] + len(env["blocks"])
+    env["blocks"].append(block)
+    return _code_block_html(block, index, env["actions"])
+
+
+def _renderer() -> MarkdownIt:
+    """CommonMark without raw HTML (a reply's or lesson's "<script>" shows as text), with
+    tables, rendered to tags Qt shows well."""
+    md = MarkdownIt("commonmark", {"html": False, "breaks": False}).enable("table")
+    rules = {
+        "fence": lambda _r, tokens, idx, _options, env: _fence(tokens, idx, env),
+        "code_block": lambda _r, tokens, idx, _options, env: _fence(tokens, idx, env),
+        "code_inline": lambda _r, tokens, idx, _options, _env: (
+            f'<code style="{_INLINE_CODE_STYLE}">'
+            f"{html.escape(tokens[idx].content, quote=False)}</code>"
+        ),
+        "strong_open": lambda *_: "<b>",
+        "strong_close": lambda *_: "</b>",
+        "em_open": lambda *_: "<i>",
+        "em_close": lambda *_: "</i>",
+        # Headings two levels down: a reply's "# Title" should not shout in a side panel.
+        "heading_open": lambda _r, tokens, idx, *_: f"<h{min(int(tokens[idx].tag[1]) + 2, 6)}>",
+        "heading_close": lambda _r, tokens, idx, *_: f"</h{min(int(tokens[idx].tag[1]) + 2, 6)}>",
+        "table_open": lambda *_: '<table border="1" cellspacing="0" cellpadding="4">',
+    }
+    for name, rule in rules.items():
+        md.add_render_rule(name, rule)
+    return md
+
+
+_MD = _renderer()
+
+
 def render_markdown(text: str, *, code_actions: bool = True, block_offset: int = 0) -> Rendered:
     """Render Markdown `text` to Qt-friendly HTML.
 
@@ -138,65 +155,6 @@ def render_markdown(text: str, *, code_actions: bool = True, block_offset: int =
     Returns:
         The HTML and the code blocks.
     """
-    out: list[str] = []
-    blocks: list[CodeBlock] = []
-    para: list[str] = []
-    list_kind: str | None = None
-    lines = text.split("\n")
-    i = 0
-
-    def flush_para() -> None:
-        if para:
-            out.append("<p>" + "<br/>".join(_inline(p) for p in para) + "</p>")
-            para.clear()
-
-    def close_list() -> None:
-        nonlocal list_kind
-        if list_kind:
-            out.append(f"</{list_kind}>")
-            list_kind = None
-
-    while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line)
-        if fence:
-            flush_para()
-            close_list()
-            marker, lang = fence.group(1), fence.group(2)
-            code_lines = []
-            i += 1
-            while i < len(lines) and not lines[i].strip().startswith(marker):
-                code_lines.append(lines[i])
-                i += 1
-            block = CodeBlock(lang, "\n".join(code_lines).rstrip("\n"))
-            out.append(_code_block_html(block, block_offset + len(blocks), code_actions))
-            blocks.append(block)
-            i += 1
-            continue
-        heading = _HEADING.match(line)
-        bullet = _BULLET.match(line)
-        numbered = _NUMBERED.match(line)
-        if heading:
-            flush_para()
-            close_list()
-            level = min(len(heading.group(1)) + 2, 6)
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
-        elif bullet or numbered:
-            flush_para()
-            kind = "ul" if bullet else "ol"
-            if list_kind != kind:
-                close_list()
-                out.append(f"<{kind}>")
-                list_kind = kind
-            item = bullet.group(1) if bullet else numbered.group(2)  # type: ignore[union-attr]
-            out.append(f"<li>{_inline(item)}</li>")
-        elif not line.strip():
-            flush_para()
-            close_list()
-        else:
-            close_list()
-            para.append(line)
-        i += 1
-    flush_para()
-    close_list()
-    return Rendered("".join(out), tuple(blocks))
+    env: dict = {"blocks": [], "offset": block_offset, "actions": code_actions}
+    body = _MD.render(text, env)
+    return Rendered(body.strip(), tuple(env["blocks"]))

@@ -38,3 +38,19 @@ def test_block_offset_numbers_links_after_earlier_blocks():
     """Blocks rendered after earlier ones get globally unique link numbers."""
     r = render_markdown("```\na\n```", block_offset=3)
     assert 'href="copy:3"' in r.html
+
+
+def test_commonmark_soft_breaks_lists_quotes_and_tables():
+    """A soft line break is a space, a list item's continuation line stays in the item, a
+    block quote is a quote (no literal "> "), and a table is a table."""
+    text = (
+        "So far your programs\nalways printed.\n\n"
+        "- item one\n  continues here\n- two\n\n"
+        "> **Note:** quoted\n> line two\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
+    out = render_markdown(text).html
+    assert "<br" not in out and "programs\nalways" in out
+    assert "<li>item one\ncontinues here</li>" in out
+    assert "<blockquote>" in out and "&gt;" not in out and "<b>Note:</b> quoted" in out
+    assert "<table" in out and "<td>2</td>" in out
