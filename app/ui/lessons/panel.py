@@ -134,8 +134,15 @@ class LessonPanel(QWidget):
 
     def _render(self) -> None:
         hints = "".join(
-            f'<p style="background-color:{THEME.notice_back}; padding:4px;"><b>'
-            f"{html.escape(h.split(':', 1)[0])}:</b>{html.escape(h.split(':', 1)[1])}</p>"
+            f'<table width="100%" cellpadding="4" style="background-color:{THEME.notice_back};'
+            f' margin-top:6px;"><tr><td>{_hint_html(h)}</td></tr></table>'
             for h in self._hints
         )
         self.text.setHtml(self._lesson_html + hints)
+
+
+def _hint_html(hint: str) -> str:
+    """A "Hint k of n: text" line as HTML: the label in bold, the text as Markdown (a
+    teacher's hint may have `code`, emphasis or a list)."""
+    label, _, text = hint.partition(":")
+    return render_markdown(f"**{label}:** {text.strip()}", code_actions=False).html
