@@ -93,6 +93,7 @@ class OutputPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pending = ChunkBuffer()
+        self._from_top = False  # a failed compile is read from its first error
         self._path_prefix = ""
         self._column = 0  # characters on the output's last line
         self._running = False
@@ -222,6 +223,8 @@ class OutputPanel(QWidget):
             return
         if result.compile_failed:
             status = "Did not compile"
+            self._from_top = True  # the first error is the one to read: show the top
+            self.view.verticalScrollBar().setValue(0)
         elif result.timed_out:
             status = "Time limit reached"
         elif result.output_capped:
@@ -245,6 +248,7 @@ class OutputPanel(QWidget):
 
     def clear(self) -> None:
         """Empty the output and forget what was still to be painted."""
+        self._from_top = False
         self._pending.clear()
         self._timer.stop()
         self._column = 0
@@ -365,7 +369,7 @@ class OutputPanel(QWidget):
             self._insert(stream, text)
         self._pending.put_back(runs)
         bar = self.view.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        bar.setValue(0 if self._from_top else bar.maximum())
 
     def _drop_hidden_backlog(self, runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Drop output followed by `MAX_BLOCKS` newer lines: the view would trim it anyway."""

@@ -240,3 +240,24 @@ def test_the_panel_says_compiling_then_running(qtbot, wired, tmp_path):
     with qtbot.waitSignal(controller.sig_run_finished, timeout=20_000):
         assert _run(controller, panel, _program(tmp_path, "print('hi')\n"))
     assert phases == ["running"]
+
+
+def test_a_failed_compile_is_shown_from_its_first_error(qtbot, wired, tmp_path):
+    """g++'s long error output is shown from the top, where the first error is, not
+    scrolled to its end."""
+    from app.runner.toolchains import find_toolchain
+
+    if not find_toolchain("cpp").available:
+        pytest.skip(find_toolchain("cpp").missing_message)
+    controller, panel = wired
+    body = "\n".join(f"    undefined_{i} = {i};" for i in range(80))
+    main = _program(tmp_path, f"int main() {{\n{body}\n}}\n", "m.cpp")
+    panel.begin_run("Running m.cpp")
+    with qtbot.waitSignal(controller.sig_run_finished, timeout=60_000) as done:
+        assert controller.run("cpp", main, tmp_path)
+    assert done.args[0].compile_failed
+    qtbot.waitUntil(lambda: not panel.painting, timeout=10_000)
+    bar = panel.view.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    top = panel.view.cursorForPosition(panel.view.viewport().rect().topLeft()).block().text()
+    assert "m.cpp" in top or "error" in top
