@@ -21,6 +21,7 @@ from app.core.lessons.model import (
     HELP_MODES,
     LANGUAGES,
     MATCH_MODES,
+    TUTOR_ACTIONS,
     BrokenLesson,
     CheckSpec,
     Course,
@@ -39,7 +40,7 @@ CHECK_KEYS = {
     "test": ("kind", "message", "file"),
     "runs": ("kind", "message", "stdin"),
 }
-TUTOR_KEYS = ("help", "completion", "chat", "instructions", "templates")
+TUTOR_KEYS = ("help", "completion", "chat", "instructions", "templates", "actions")
 _ALL_CHECK_KEYS = ("kind", "message", "stdin", "expected", "match", "file")
 
 
@@ -199,7 +200,26 @@ def _policy(r: TomlReader, data: dict[str, Any]) -> TutorPolicy:
     completion = r.choice(raw, where, "completion", COMPLETION_MODES, default="line") or "line"
     chat = r.boolean(raw, where, "chat", True)
     instructions = r.string(raw, where, "instructions", default="", non_empty=False) or ""
-    return TutorPolicy(help_mode, completion, chat, instructions, _templates(r, raw))
+    actions = _actions(r, raw, where)
+    return TutorPolicy(help_mode, completion, chat, instructions, _templates(r, raw), actions)
+
+
+def _actions(r: TomlReader, raw: dict[str, Any], where: Where) -> tuple[str, ...]:
+    """`[tutor] actions`: a list of known action names; all of them when absent."""
+    if "actions" not in raw:
+        return TUTOR_ACTIONS
+    names = r.str_list(raw, where, "actions")
+    if not names and raw["actions"] != []:
+        return TUTOR_ACTIONS  # the reader said what is wrong
+    unknown = [n for n in names if n not in TUTOR_ACTIONS]
+    for name in unknown:
+        r.error(
+            (*where, "actions"),
+            f"unknown tutor action '{name}' (known: {', '.join(TUTOR_ACTIONS)})",
+        )
+    if unknown:
+        return TUTOR_ACTIONS
+    return tuple(dict.fromkeys(names))
 
 
 def _templates(r: TomlReader, tutor: dict[str, Any]) -> dict[str, str]:

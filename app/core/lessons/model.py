@@ -14,6 +14,8 @@ CHECK_KINDS = ("output", "test", "runs")
 MATCH_MODES = ("exact", "contains", "regex")
 HELP_MODES = ("hints", "full")
 COMPLETION_MODES = ("off", "line", "full")
+TUTOR_ACTIONS = ("explain", "hint", "debug", "document", "chat")
+"""The tutor's actions a lesson may turn on or off with `[tutor] actions = [...]`."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class TutorPolicy:
         chat: whether free chat with the tutor is on.
         instructions: extra text for the tutor's system prompt.
         templates: prompt template overrides by name (see `templates.DEFAULT_TEMPLATE_NAMES`).
+        actions: the tutor actions the teacher left on (`TUTOR_ACTIONS` by default); "chat"
+            is on only when it is listed here and `chat` is true.
     """
 
     help: str = "hints"
@@ -79,6 +83,13 @@ class TutorPolicy:
     chat: bool = True
     instructions: str = ""
     templates: dict[str, str] = field(default_factory=dict, hash=False)
+    actions: tuple[str, ...] = TUTOR_ACTIONS
+
+    def allows(self, action: str) -> bool:
+        """Whether the lesson lets the learner use tutor action `action` ("explain", ...)."""
+        if action == "chat" and not self.chat:
+            return False
+        return action in self.actions
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,27 @@ class RunBrief:
             check's message and details; "" when it went well.
         output_tail: the end of what the program printed.
         failed_checks: (message, details) of each failed check of the last Check.
+        kind: "run" or "check": what the learner did last.
+        program_input: what the learner typed into the program (Run), or the failed
+            check's input.
+        error_file: the file the parsed error points at ("" when none was parsed).
+        error_line: its 1-based line, or None.
+        error_message: the parsed error's one-line message ("TypeError: ...").
     """
 
     error: str = ""
     output_tail: str = ""
     failed_checks: tuple[tuple[str, str], ...] = ()
+    kind: str = "run"
+    program_input: str = ""
+    error_file: str = ""
+    error_line: int | None = None
+    error_message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """The last Run or Check went wrong (an error, or a failed check)."""
+        return bool(self.error or self.failed_checks)
 
 
 @dataclass(frozen=True)
@@ -55,7 +71,9 @@ class TutorContext:
         language: the language id ("python", "cpp", ...).
         language_name: how the language is called ("Python", "C++").
         selection: the selected text ("" when nothing is selected).
+        selection_lines: (first, last) 1-based lines of the selection, or None.
         cursor_line: the cursor's line, from 1.
+        file_name: the editor's file name ("main.py"; "untitled" when never saved).
         lesson: the open lesson, or None in free editing.
         run: the last Run/Check, or None.
         hint_level: which tutor hint this is (1 for the first).
@@ -65,7 +83,9 @@ class TutorContext:
     language: str = "python"
     language_name: str = "Python"
     selection: str = ""
+    selection_lines: tuple[int, int] | None = None
     cursor_line: int = 1
+    file_name: str = "untitled"
     lesson: LessonBrief | None = None
     run: RunBrief | None = None
     hint_level: int = 1
