@@ -135,6 +135,16 @@ SCHEMA: dict[str, Setting] = {
             ),
         ),
         Setting(
+            "tutor.keep_conversations",
+            True,
+            "whether tutor conversations are kept",
+            help=(
+                "Keep each lesson's conversation with the tutor on this computer, so it is "
+                "there when the lesson opens again. Off deletes the stored conversations and "
+                "stores nothing more."
+            ),
+        ),
+        Setting(
             "lessons.extra_dirs",
             [],
             "extra lesson folders",

@@ -146,3 +146,21 @@ def test_locking_an_unknown_or_unlockable_key_is_reported_and_locks_nothing(tmp_
     assert "did you mean model.path?" in typo
     assert "locked.keys" in unlockable and "cannot be locked" in unlockable
     assert settings.locked == {"tutor.max_tokens"}
+
+
+def test_keep_conversations_defaults_on_and_takes_only_true_or_false(tmp_path):
+    """tutor.keep_conversations is on by default, off from a file, and refuses non-booleans."""
+    user = tmp_path / "user.toml"
+    settings = load_settings(tmp_path / "none.toml", user)
+    assert settings.get("tutor.keep_conversations") is True
+    assert SCHEMA["tutor.keep_conversations"].lockable
+    with pytest.raises(SettingsError, match="should be a true or false"):
+        settings.set_user("tutor.keep_conversations", "no")
+    with pytest.raises(SettingsError, match="should be a true or false"):
+        settings.set_user("tutor.keep_conversations", 0)
+    settings.set_user("tutor.keep_conversations", False)
+    assert load_settings(tmp_path / "none.toml", user).get("tutor.keep_conversations") is False
+    user.write_text('[tutor]\nkeep_conversations = "off"\n')
+    settings = load_settings(tmp_path / "none.toml", user)
+    assert settings.get("tutor.keep_conversations") is True
+    assert "tutor.keep_conversations" in settings.problems[0]
