@@ -95,6 +95,28 @@ def test_bad_fields_fall_back_to_defaults(tmp_path):
     assert not list(tmp_path.glob("*.corrupt-*"))
 
 
+def test_solutions_revealed_are_counted_and_old_files_read(tmp_path):
+    """Revealed tutor solutions are counted and survive a restart; a file from before the
+    count existed reads as 0 with its other fields kept, and a bad count falls back to 0."""
+    old = {"version": 1, "lessons": {"py/01": {"attempts": 2, "hints_used": 1}}}
+    (tmp_path / "progress.json").write_text(json.dumps(old))
+    store = ProgressStore(tmp_path)
+    assert store.get("py/01") == LessonProgress(attempts=2, hints_used=1, solutions_revealed=0)
+
+    assert store.record_solution_revealed("py/01").solutions_revealed == 1
+    assert store.record_solution_revealed("py/01").solutions_revealed == 2
+    assert store.record_solution_revealed("py/02") == LessonProgress(solutions_revealed=1)
+
+    again = ProgressStore(tmp_path)
+    assert again.get("py/01") == LessonProgress(attempts=2, hints_used=1, solutions_revealed=2)
+    on_disk = json.loads((tmp_path / "progress.json").read_text())
+    assert on_disk["lessons"]["py/02"]["solutions_revealed"] == 1
+
+    on_disk["lessons"]["py/02"]["solutions_revealed"] = "many"
+    (tmp_path / "progress.json").write_text(json.dumps(on_disk))
+    assert ProgressStore(tmp_path).get("py/02").solutions_revealed == 0
+
+
 def test_unwritable_data_dir_does_not_crash(tmp_path):
     """When progress cannot be saved the store keeps working and says why."""
     blocker = tmp_path / "file"

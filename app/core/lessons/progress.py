@@ -52,6 +52,8 @@ class LessonProgress:
         hints_used: how many hints they asked for.
         seconds_spent: time spent with the lesson open.
         last_opened: when it was last opened (seconds since the epoch; 0 = never).
+        solutions_revealed: how many tutor replies were shown with a full solution in them
+            (the learner chose to see the code the solution guard had folded).
     """
 
     done: bool = False
@@ -59,6 +61,7 @@ class LessonProgress:
     hints_used: int = 0
     seconds_spent: float = 0.0
     last_opened: float = 0.0
+    solutions_revealed: int = 0
 
     @classmethod
     def from_json(cls, raw: Any) -> LessonProgress:
@@ -213,6 +216,10 @@ class ProgressStore:
     def record_hint(self, key: str) -> LessonProgress:
         """Count one hint asked for."""
         return self._update(key, hints_used=self.get(key).hints_used + 1)
+
+    def record_solution_revealed(self, key: str) -> LessonProgress:
+        """Count one full solution from the tutor that the learner chose to see."""
+        return self._update(key, solutions_revealed=self.get(key).solutions_revealed + 1)
 
     def add_time(self, key: str, seconds: float) -> LessonProgress:
         """Add time spent in the lesson (negative or non-finite values are ignored)."""
