@@ -65,13 +65,17 @@ class GenerationParams:
     Attributes:
         max_tokens: the most tokens to generate.
         temperature: 0 is greedy (repeatable).
+        top_p: nucleus sampling's probability mass.
         ignore_eos: keep generating past end-of-text (benchmarks only).
+        repeat_penalty: how much less likely a token already in the text becomes (1.0:
+            no penalty); small models such as the starter model loop without it.
     """
 
     max_tokens: int = 512
     temperature: float = 0.2
     top_p: float = 0.95
     ignore_eos: bool = False
+    repeat_penalty: float = 1.1
 
 
 @dataclass(frozen=True)
@@ -111,12 +115,23 @@ class ModelInfo:
 
 @dataclass
 class StreamStats:
-    """Counts filled in while a reply streams."""
+    """Counts filled in while a reply streams.
+
+    Attributes:
+        tokens: pieces of the reply (one token each, or nearly).
+        first_token_s: seconds from the start to the first piece.
+        seconds: seconds from the start to the end.
+        stopped: Stop (or a newer request) ended it.
+        truncated: it ended because it reached `GenerationParams.max_tokens`, not because
+            the model was done.
+        token_times: `time.perf_counter()` of each piece.
+    """
 
     tokens: int = 0
     first_token_s: float | None = None
     seconds: float = 0.0
     stopped: bool = False
+    truncated: bool = False
     token_times: list[float] = field(default_factory=list)  # perf_counter() of each token
 
     @property
@@ -202,6 +217,20 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """How many tokens `text` takes in this model."""
+        ...
+
+    def context_size(self) -> int:
+        """The loaded model's context length in tokens (prompt and reply together).
+
+        Raises:
+            GenerationError: no model is loaded.
+        """
+        ...
+
+    @property
+    def last_finish_reason(self) -> str | None:
+        """Why the last stream ended: "stop" (the model was done), "length" (it reached
+        `max_tokens`), or None (stopped, failed, or not yet known)."""
         ...
 
     @property

@@ -69,6 +69,7 @@ class LocalBackend:
         self._abort_callback: object = None
         self._llm: llama_cpp.Llama | None = None
         self._info: ModelInfo | None = None
+        self._finish_reason: str | None = None
 
     @property
     def info(self) -> ModelInfo | None:
@@ -247,6 +248,7 @@ class LocalBackend:
                 max_tokens=params.max_tokens,
                 temperature=params.temperature,
                 top_p=params.top_p,
+                repeat_penalty=params.repeat_penalty,
                 logit_bias=logit_bias,
             )
 
@@ -266,6 +268,7 @@ class LocalBackend:
                 max_tokens=params.max_tokens,
                 temperature=params.temperature,
                 top_p=params.top_p,
+                repeat_penalty=params.repeat_penalty,
                 logit_bias=logit_bias,
             )
 
@@ -294,8 +297,14 @@ class LocalBackend:
 
         def start() -> Iterator[str]:
             made: list[int] = []
-            for token in llm.generate(tokens, temp=params.temperature, top_p=params.top_p):
+            for token in llm.generate(
+                tokens,
+                temp=params.temperature,
+                top_p=params.top_p,
+                repeat_penalty=params.repeat_penalty,
+            ):
                 if token in ends or len(made) >= params.max_tokens:
+                    self._finish_reason = "stop" if token in ends else "length"
                     return
                 made.append(token)
                 yield llm.detokenize([token]).decode("utf-8", errors="ignore")
@@ -309,7 +318,9 @@ class LocalBackend:
         text_of: Callable[[object], str | None],
     ) -> Iterator[str]:
         """Run one llama.cpp generation with Stop wired to its abort flag and the crash
-        marker armed; yield the text of each piece."""
+        marker armed; yield the text of each piece, and note why it ended
+        (`last_finish_reason`)."""
+        self._finish_reason = None
         self._abort_flag[0] = b"\x00"
         if isinstance(cancel, CancelFlag) and self._abort_callback is not None:
             cancel.add_hook(self._raise_abort_flag)
@@ -320,7 +331,11 @@ class LocalBackend:
             stream = start()
             for chunk in stream:
                 if cancel.is_set():
+                    self._finish_reason = None
                     return
+                if isinstance(chunk, dict):
+                    reason = chunk["choices"][0].get("finish_reason")
+                    self._finish_reason = reason or self._finish_reason
                 piece = text_of(chunk)
                 if piece:
                     yield piece
@@ -379,6 +394,19 @@ class LocalBackend:
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in the loaded model."""
         return len(self.tokenize(text))
+
+    def context_size(self) -> int:
+        """The loaded model's context length (llama.cpp's `n_ctx`).
+
+        Raises:
+            GenerationError: no model is loaded.
+        """
+        return self._require().n_ctx()
+
+    @property
+    def last_finish_reason(self) -> str | None:
+        """Why the last stream ended: "stop", "length" (max_tokens reached) or None."""
+        return self._finish_reason
 
 
 def _file_size(path: str) -> int:

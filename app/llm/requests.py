@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from app.core.models import ModelSpec
+from app.core.prompts.plan import PromptPlan
 from app.llm.backend import CancelFlag, ChatMessage, GenerationParams
 
 _ids = itertools.count(1)
@@ -58,10 +59,18 @@ class LoadRequest(_Request):
 
 @dataclass(frozen=True)
 class ChatRequest(_Request):
-    """Stream a chat reply to `messages` (the whole prompt, snapshotted on the UI thread)."""
+    """Stream a chat reply, snapshotted on the UI thread.
+
+    Attributes:
+        messages: the whole prompt, for plain callers (the bench); ignored with a plan.
+        params: how to sample; `max_tokens` is also the room kept for the reply.
+        plan: the tutor's prompt plan, fitted to the model's context on the worker thread
+            (`app.core.prompts.budget.fit_prompt`), or None to send `messages`.
+    """
 
     messages: tuple[ChatMessage, ...]
     params: GenerationParams = GenerationParams()
+    plan: PromptPlan | None = None
     lane = Lane.CHAT
 
 

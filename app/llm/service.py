@@ -15,6 +15,7 @@ import time
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.core.models import ModelSpec
+from app.core.prompts.plan import FittedPrompt, PromptPlan
 from app.llm.backend import Backend, ChatMessage, GenerationParams, ModelInfo, StreamStats
 from app.llm.requests import ChatRequest, GenerationRequest, Lane, LoadRequest, Request
 from app.llm.worker import LlmWorker
@@ -39,6 +40,9 @@ class RequestHandle(QObject):
 
     sig_started = Signal()
     """The worker began on it (for a chat: the prompt is being evaluated)."""
+    sig_prompt_fitted = Signal(object)
+    """(FittedPrompt): a prompt plan was fitted to the model's context: the messages sent,
+    their tokens, the budget, and a note of what was left out. Before the first chunk."""
     sig_chunk_received = Signal(str)
     """(text): the next piece of the reply."""
     sig_finished = Signal(object)
@@ -52,6 +56,7 @@ class RequestHandle(QObject):
         self.done = False
         self.started = False
         self.stats: StreamStats | None = None
+        self.fitted: FittedPrompt | None = None
         self.error = ""
 
     @property
@@ -113,6 +118,7 @@ class LlmService(QObject):
         self._worker.sig_model_failed.connect(self._on_worker_model_failed)
         self._worker.sig_load_phase_changed.connect(self._on_worker_load_phase_changed)
         self._worker.sig_request_started.connect(self._on_worker_request_started)
+        self._worker.sig_prompt_fitted.connect(self._on_worker_prompt_fitted)
         self._worker.sig_chunk_generated.connect(self._on_worker_chunk_generated)
         self._worker.sig_generation_finished.connect(self._on_worker_generation_finished)
         self._worker.sig_generation_failed.connect(self._on_worker_generation_failed)
@@ -180,6 +186,15 @@ class LlmService(QObject):
     ) -> RequestHandle:
         """Ask for a reply to `messages` (stops any reply still streaming)."""
         return self.submit(ChatRequest(tuple(messages), params))
+
+    def send_prompt(self, plan: PromptPlan, params: GenerationParams) -> RequestHandle:
+        """Ask for a reply to the tutor's prompt `plan` (stops any reply still streaming).
+
+        The worker fits the plan to the model's context with the model's own tokenizer,
+        keeping `params.max_tokens` for the reply, and reports the result on the handle's
+        sig_prompt_fitted before the first chunk.
+        """
+        return self.submit(ChatRequest((), params, plan=plan))
 
     def load_model(self, spec: ModelSpec) -> int:
         """Ask the worker to load `spec` (every request in flight is cancelled). Returns the
@@ -263,6 +278,13 @@ class LlmService(QObject):
         if handle is not None:
             handle.started = True
             handle.sig_started.emit()
+
+    @Slot(int, object)
+    def _on_worker_prompt_fitted(self, request_id: int, fitted: FittedPrompt) -> None:
+        handle = self._live.get(request_id)
+        if handle is not None:
+            handle.fitted = fitted
+            handle.sig_prompt_fitted.emit(fitted)
 
     @Slot(int, str)
     def _on_worker_chunk_generated(self, request_id: int, text: str) -> None:

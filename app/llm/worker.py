@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.gguf import ModelFileError
-from app.llm.backend import Backend, GenerationError, StreamStats
+from app.core.prompts.budget import fit_prompt
+from app.core.prompts.plan import FittedPrompt
+from app.core.prompts.templates import TemplateError
+from app.llm.backend import Backend, ChatMessage, GenerationError, StreamStats
 from app.llm.requests import (
     ChatRequest,
     CompleteRequest,
@@ -39,6 +42,9 @@ class LlmWorker(QObject):
     the last item is the model still loaded (the one in use before), or None."""
     sig_request_started = Signal(int)
     """(request id): the backend began working on it (the prompt is being evaluated)."""
+    sig_prompt_fitted = Signal(int, object)
+    """(request id, FittedPrompt): a chat request's plan was fitted to the model's context
+    (what is sent, its tokens, and what was left out); before the reply's first chunk."""
     sig_chunk_generated = Signal(int, str)
     """(request id, text): the next piece of a reply (one token, or the few tokens made
     within 15 ms of the previous signal)."""
@@ -79,7 +85,8 @@ class LlmWorker(QObject):
     @Slot(object)
     def generate(self, request: GenerationRequest) -> None:
         """Stream a chat reply, an infill or a raw completion; emits sig_request_started,
-        chunks, then exactly one of sig_generation_finished or _failed, and nothing after."""
+        for a chat with a plan sig_prompt_fitted, chunks, then exactly one of
+        sig_generation_finished or _failed, and nothing after."""
         stats = StreamStats()
         started = time.perf_counter()
         if request.cancel.is_set():  # replaced or stopped while it waited in the queue
@@ -91,7 +98,11 @@ class LlmWorker(QObject):
         last_emit = 0.0
         failure = ""
         try:
-            for piece in self._pieces(request):
+            messages = None
+            if isinstance(request, ChatRequest) and request.plan is not None:
+                messages = self._fit(request).messages
+            pieces = () if request.cancel.is_set() else self._pieces(request, messages)
+            for piece in pieces:
                 now = time.perf_counter()
                 stats.tokens += 1
                 stats.token_times.append(now)
@@ -117,12 +128,40 @@ class LlmWorker(QObject):
             return
         stats.seconds = time.perf_counter() - started
         stats.stopped = request.cancel.is_set()
+        reason = getattr(self._backend, "last_finish_reason", None)
+        stats.truncated = not stats.stopped and reason == "length"
         self.sig_generation_finished.emit(request.request_id, stats)
 
-    def _pieces(self, request: GenerationRequest) -> Iterator[str]:
+    def _fit(self, request: ChatRequest) -> FittedPrompt:
+        """Fit the request's plan with the model's tokenizer, keeping `max_tokens` for the
+        reply; emits sig_prompt_fitted.
+
+        Raises:
+            GenerationError: not even the system message and the question fit.
+        """
+        assert request.plan is not None
+        n_ctx = self._backend.context_size()
+        budget = max(0, n_ctx - request.params.max_tokens)
+        try:
+            fitted = fit_prompt(request.plan, budget, self._backend.count_tokens)
+        except TemplateError as exc:  # the question alone is over the size of any prompt
+            raise GenerationError(f"The question is too long for the model: {exc}.") from exc
+        self.sig_prompt_fitted.emit(request.request_id, fitted)
+        if not fitted.fits:
+            raise GenerationError(
+                f"The question is too long for the model: it takes about "
+                f"{fitted.prompt_tokens:,} tokens, and the model has room for "
+                f"{budget:,} (its context is {n_ctx:,} tokens, less "
+                f"{request.params.max_tokens:,} kept for the reply). Ask a shorter question."
+            )
+        return fitted
+
+    def _pieces(
+        self, request: GenerationRequest, messages: tuple[ChatMessage, ...] | None = None
+    ) -> Iterator[str]:
         backend, params, cancel = self._backend, request.params, request.cancel
         if isinstance(request, ChatRequest):
-            return backend.stream_chat(request.messages, params, cancel)
+            return backend.stream_chat(messages or request.messages, params, cancel)
         if isinstance(request, InfillRequest):
             return backend.infill(request.prefix, request.suffix, params, cancel)
         if isinstance(request, CompleteRequest):

@@ -1,5 +1,6 @@
 """The status bar: cursor line and language on the left; model, where it runs, what it is
-doing and the last reply's speed on the right."""
+doing, how much of the context the tutor's last question used, and the last reply's speed on
+the right."""
 
 from __future__ import annotations
 
@@ -30,10 +31,17 @@ class StatusBar(QStatusBar):
         self.model_label = _label(self, "No model")
         self.device_label = _label(self)
         self.state_label = _label(self)
+        self.context_label = _label(self)
         self.speed_label = _label(self)
         self.speed_label.setMinimumWidth(90)
         self.addWidget(self.position_label)
-        for label in (self.model_label, self.device_label, self.state_label, self.speed_label):
+        for label in (
+            self.model_label,
+            self.device_label,
+            self.state_label,
+            self.context_label,
+            self.speed_label,
+        ):
             self.addPermanentWidget(label)
         editor.updateUi.connect(self._on_editor_update_ui)
         service.sig_state_changed.connect(self._show_state)
@@ -42,6 +50,17 @@ class StatusBar(QStatusBar):
         service.sig_model_failed.connect(self._on_service_model_failed)
         service.sig_request_ended.connect(self._on_service_request_ended)
         self._show_state()
+
+    def show_context(self, used_tokens: int, n_ctx: int) -> None:
+        """Show how much of the model's context the tutor's last question used.
+
+        Args:
+            used_tokens: the prompt's tokens (`FittedPrompt.prompt_tokens`).
+            n_ctx: the model's context length in tokens.
+        """
+        text, tooltip = context_words(used_tokens, n_ctx)
+        self.context_label.setText(text)
+        self.context_label.setToolTip(tooltip)
 
     @Slot()
     def _show_state(self, *_: object) -> None:
@@ -78,3 +97,24 @@ def speed_words(tokens_per_s: float) -> str:
     number = f"{tokens_per_s:.1f}" if tokens_per_s < 10 else f"{tokens_per_s:.0f}"
     number = number.removesuffix(".0")
     return f"{number} {'token' if number == '1' else 'tokens'}/s"
+
+
+def context_words(used_tokens: int, n_ctx: int) -> tuple[str, str]:
+    """The context's use in words, short and long.
+
+    Returns:
+        ("1.2k / 4k tokens", "The tutor's last question used 1,234 of the model's
+        4,096-token context") for 1,234 of 4,096 (k is 1,024, as contexts are counted).
+    """
+    short = f"{_kilo(used_tokens)} / {_kilo(n_ctx)} tokens"
+    long = f"The tutor's last question used {used_tokens:,} of the model's {n_ctx:,}-token context"
+    return short, long
+
+
+def _kilo(tokens: int) -> str:
+    """850 → "850", 1,234 → "1.2k", 4,096 → "4k", 16,384 → "16k"."""
+    if tokens < 1024:
+        return str(tokens)
+    kilo = tokens / 1024
+    number = f"{kilo:.1f}" if kilo < 10 else f"{kilo:.0f}"
+    return f"{number.removesuffix('.0')}k"

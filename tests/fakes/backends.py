@@ -39,7 +39,7 @@ class ScriptedBackend:
             (prefix, suffix) pair or the prompt text. Default: echo the latest message.
         paced: hold each token until the test releases it.
         fim: whether the model "has" fill-in-the-middle tokens.
-        n_ctx: the context length it reports.
+        n_ctx: the context length it reports (`context_size`); may be set at any time.
         fail_after: raise GenerationError after this many tokens (None: never).
     """
 
@@ -59,6 +59,7 @@ class ScriptedBackend:
         self.fail_after = fail_after
         self.calls: list[tuple[str, object]] = []
         self.generating = threading.Event()  # set while a request is being answered
+        self.last_finish_reason: str | None = None  # "stop", "length", or None (stopped)
         self._gate = threading.Semaphore(0)
         self._info = None
 
@@ -141,8 +142,18 @@ class ScriptedBackend:
         return [len(piece) for piece in re.findall(r"\s*\S+|\s+", text)]
 
     def count_tokens(self, text: str) -> int:
-        """How many word-sized tokens `text` has."""
-        return len(self.tokenize(text))
+        """The tokens `text` would take, by the core's estimate (3.5 characters a token)."""
+        from app.core.prompts.budget import estimate_tokens
+
+        return estimate_tokens(text)
+
+    def context_size(self) -> int:
+        """The context length `n_ctx` (as set now)."""
+        from app.llm.backend import GenerationError
+
+        if self._info is None:
+            raise GenerationError("No model is loaded yet. Load a model first.")
+        return self.n_ctx
 
     # -- inside -------------------------------------------------------------------------
     def _text(self, kind: str, prompt: object, latest: str) -> str:
@@ -154,8 +165,10 @@ class ScriptedBackend:
         from app.llm.backend import GenerationError
 
         self.generating.set()
+        self.last_finish_reason = None
+        pieces = re.findall(r"\s*\S+", text)[: params.max_tokens]
         try:
-            for index, piece in enumerate(re.findall(r"\s*\S+", text)[: params.max_tokens]):
+            for index, piece in enumerate(pieces):
                 if self.fail_after is not None and index >= self.fail_after:
                     raise GenerationError("The scripted model failed on purpose.")
                 while self.paced and not self._gate.acquire(timeout=0.005):
@@ -164,5 +177,6 @@ class ScriptedBackend:
                 if cancel.is_set():
                     return
                 yield piece
+            self.last_finish_reason = "length" if len(pieces) >= params.max_tokens else "stop"
         finally:
             self.generating.clear()

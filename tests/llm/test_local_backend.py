@@ -125,3 +125,27 @@ def test_llama_cpp_logs_to_the_app_not_the_terminal(starter_spec, capfd):
     err = capfd.readouterr().err
     assert "llama_" not in err and "decode" not in err and "ggml" not in err
     assert any("llama" in line or "load" in line for line in LLAMA_LOG)
+
+
+def test_the_repeat_penalty_reaches_llama_cpp(starter_spec):
+    """GenerationParams.repeat_penalty changes what the model says (greedy, same prompt):
+    without it the tiny model repeats itself, with a strong one it cannot; the backend also
+    reports its context size for the budget."""
+    import threading
+
+    from app.llm.backend import ChatMessage, GenerationParams
+
+    backend = LocalBackend(gpu_supported=False)
+    backend.load(starter_spec)
+    prompt = [ChatMessage("user", "Write the word 'yes' twenty times, separated by spaces.")]
+
+    def reply(penalty: float) -> str:
+        params = GenerationParams(max_tokens=40, temperature=0.0, repeat_penalty=penalty)
+        return "".join(backend.stream_chat(prompt, params, threading.Event()))
+
+    plain, penalised = reply(1.0), reply(1.8)
+    assert backend.context_size() == 4096
+    backend.unload()
+    assert plain != penalised
+    words = plain.lower().split()
+    assert len(words) > len(set(words))  # the unpenalised reply repeats words

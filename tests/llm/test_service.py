@@ -194,3 +194,79 @@ def test_infill_on_a_model_without_fim_fails_with_words(qtbot):
         pass
     assert "cannot fill in the middle" in failed.args[0]
     service.shutdown()
+
+
+def _plan(code_lines: int = 10, question: str = "What does it do?"):
+    from app.core.prompts.builder import build_prompt
+    from app.core.prompts.templates import load_default_templates
+    from app.core.tutor.actions import TutorAction
+    from app.core.tutor.context import TutorContext
+
+    code = "\n".join(f"total = total + {n}" for n in range(1, code_lines + 1))
+    context = TutorContext(code=code, file_name="main.py", cursor_line=code_lines // 2 or 1)
+    return build_prompt(TutorAction.CHAT, context, load_default_templates(), (), question)
+
+
+def test_the_worker_fits_the_plan_and_says_so_before_the_first_chunk(qtbot, service, backend):
+    """send_prompt: the handle gets sig_prompt_fitted (budget = n_ctx less max_tokens, what
+    was left out) before any chunk, and the model is sent exactly the fitted messages."""
+    backend.n_ctx = 1000
+    events: list[str] = []
+    handle = service.send_prompt(_plan(code_lines=3000), PARAMS)
+    handle.sig_prompt_fitted.connect(lambda fitted: events.append("fitted"))
+    handle.sig_chunk_received.connect(lambda text: events.append("chunk"))
+    backend.run_free()
+    with qtbot.waitSignal(handle.sig_finished, timeout=5000):
+        pass
+    fitted = handle.fitted
+    assert events[0] == "fitted" and events.count("fitted") == 1 and "chunk" in events
+    assert fitted.budget_tokens == 1000 - PARAMS.max_tokens
+    assert fitted.prompt_tokens <= fitted.budget_tokens
+    assert fitted.note.startswith("Left out to fit the model's context: lines 1–")
+    assert fitted.note.endswith("–3,000 of main.py.")
+    assert backend.calls[-1] == ("chat", fitted.messages)
+    assert "total = total + 1500" in fitted.messages[-1].content
+
+
+def test_a_plan_that_fits_is_sent_whole_with_an_empty_note(qtbot, service, backend):
+    """A small plan is fitted with nothing left out, and sent whole."""
+    backend.run_free()
+    handle = service.send_prompt(_plan(), PARAMS)
+    fitted: list = []
+    handle.sig_prompt_fitted.connect(fitted.append)
+    with qtbot.waitSignal(handle.sig_finished, timeout=5000):
+        pass
+    assert fitted == [handle.fitted]
+    assert fitted[0].note == "" and fitted[0].budget_tokens == 2048 - 300
+    assert "total = total + 10" in backend.calls[-1][1][-1].content
+
+
+def test_a_question_longer_than_the_context_fails_with_words(qtbot, service, backend):
+    """When even the question does not fit, the handle hears the fitting, then a failure
+    naming the numbers, and the model is never asked."""
+    backend.n_ctx = 400
+    backend.run_free()
+    handle = service.send_prompt(_plan(question="Why? " * 400), PARAMS)
+    events: list[str] = []
+    handle.sig_prompt_fitted.connect(lambda fitted: events.append("fitted"))
+    handle.sig_chunk_received.connect(lambda text: events.append("chunk"))
+    with qtbot.waitSignal(handle.sig_failed, timeout=5000) as failed:
+        pass
+    assert events == ["fitted"] and backend.calls == []
+    assert "The question is too long for the model" in failed.args[0]
+    assert (
+        "room for 100 (its context is 400 tokens, less 300 kept for the reply)" in (failed.args[0])
+    )
+
+
+def test_a_reply_cut_by_max_tokens_is_marked_truncated(qtbot, service, backend):
+    """A reply that reaches max_tokens ends truncated; one that ends by itself does not."""
+    backend.run_free()
+    cut = service.send_chat([ChatMessage("user", "Hi")], GenerationParams(max_tokens=5))
+    with qtbot.waitSignal(cut.sig_finished, timeout=5000) as done:
+        pass
+    assert done.args[0].truncated and done.args[0].tokens == 5
+    whole = _chat(service)
+    with qtbot.waitSignal(whole.sig_finished, timeout=5000) as done:
+        pass
+    assert not done.args[0].truncated and done.args[0].tokens == 200

@@ -140,3 +140,16 @@ def test_closing_the_window_mid_reply_is_quick_and_clean(qtbot, starter_spec, tm
     assert parts.window.close()
     assert time.perf_counter() - started < 1.0
     assert parts.service.thread.isFinished()
+
+
+def test_a_reply_that_reaches_max_tokens_is_marked_truncated(qtbot, loaded_service):
+    """With max_tokens=4 the real model's reply stops at 4 tokens and says it was cut
+    (llama.cpp's finish_reason "length"), not that it was stopped."""
+    params = GenerationParams(max_tokens=4, temperature=0.0)
+    handle = loaded_service.send_chat([ChatMessage("user", "Count from 1 to 50.")], params)
+    with qtbot.waitSignal(handle.sig_finished, timeout=30_000) as done:
+        pass
+    stats = done.args[0]
+    assert stats.truncated and not stats.stopped
+    assert 1 <= stats.tokens <= 4
+    assert loaded_service.backend.last_finish_reason == "length"

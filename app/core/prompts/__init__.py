@@ -1,1 +1,1 @@
-"""Prompts: chat messages, the token budget, and turning a tutor request into messages."""
+"""Prompts: chat messages, templates, the prompt plan of a tutor request, and the token budget."""

@@ -1,9 +1,16 @@
-"""Prompt templates: the defaults in resources/prompts, their variables, and rendering."""
+"""Prompt templates: the defaults in resources/prompts, their variables, and rendering.
+
+A template is `str.format` text with named variables only. One rule keeps prompts free of
+empty headings: a paragraph (text between blank lines) whose variables are all empty is left
+out, so "The part I selected, {selection_lines}: ..." disappears when nothing is selected.
+A paragraph without variables always stays.
+"""
 
 from __future__ import annotations
 
 import collections
 import difflib
+import re
 import string
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,13 +24,23 @@ TEMPLATE_VARIABLES = frozenset(
     {
         "code",
         "selection",
+        "selection_lines",
+        "cursor_line",
+        "file_name",
         "error",
+        "error_line",
+        "error_message",
+        "failed_checks",
+        "output",
+        "program_input",
         "language",
         "lesson_title",
         "lesson_goal",
+        "lesson_text",
         "hint_level",
         "hint_count",
         "hint",
+        "hints_shown",
         "question",
         "instructions",
     }
@@ -89,8 +106,8 @@ def template_problems(template: str) -> list[str]:
         return [str(exc)]
     problems = []
     for name in sorted(unknown):
-        close = difflib.get_close_matches(name, sorted(TEMPLATE_VARIABLES), n=1)
-        hint = f" (did you mean {{{close[0]}}}?)" if close else ""
+        close = _closest_variable(name)
+        hint = f" (did you mean {{{close}}}?)" if close else ""
         problems.append(f"unknown template variable {{{name}}}{hint}")
     uses = collections.Counter(
         field for _t, field, _f, _c in string.Formatter().parse(template) if field is not None
@@ -104,6 +121,16 @@ def template_problems(template: str) -> list[str]:
     if len(template) > MAX_PROMPT_CHARS:
         problems.append(f"is {len(template)} characters long, over {MAX_PROMPT_CHARS}")
     return problems
+
+
+def _closest_variable(name: str) -> str | None:
+    """The variable `name` is most likely a typo of (of equally close ones, the first in
+    alphabetical order), or None when none is close."""
+    close = difflib.get_close_matches(name, sorted(TEMPLATE_VARIABLES), n=len(TEMPLATE_VARIABLES))
+    if not close:
+        return None
+    best = difflib.SequenceMatcher(None, name, close[0]).ratio()
+    return min(c for c in close if difflib.SequenceMatcher(None, name, c).ratio() == best)
 
 
 class _Values(dict[str, str]):
@@ -124,7 +151,7 @@ def render(template: str, **values: object) -> str:
             allowed variable without a value renders as "".
 
     Returns:
-        The rendered text.
+        The rendered text, without the paragraphs whose variables are all empty.
 
     Raises:
         TemplateError: the template is malformed, uses an unknown variable, or a value is
@@ -137,6 +164,7 @@ def render(template: str, **values: object) -> str:
     if extra:
         raise TemplateError(f"not template variables: {', '.join(sorted(extra))}")
     mapping = _Values({k: "" if v is None else str(v) for k, v in values.items()})
+    template = _without_empty_paragraphs(template, mapping)
     size = sum(
         len(text) + (len(mapping[field]) if field is not None else 0)
         for text, field, _f, _c in string.Formatter().parse(template)
@@ -150,6 +178,24 @@ def render(template: str, **values: object) -> str:
         return template.format_map(mapping)
     except (ValueError, IndexError, AttributeError, KeyError) as exc:
         raise TemplateError(f"cannot render template: {exc}") from exc
+
+
+_PARAGRAPH_BREAK = re.compile(r"(\n(?:[ \t]*\n)+)")  # one or more blank lines
+
+
+def _without_empty_paragraphs(template: str, values: Mapping[str, str]) -> str:
+    """`template` less each paragraph whose variables all have empty (blank) values."""
+    pieces = _PARAGRAPH_BREAK.split(template)  # paragraph, break, paragraph, ...
+    kept: list[str] = []
+    for index in range(0, len(pieces), 2):
+        paragraph = pieces[index]
+        names = {f for _t, f, _s, _c in string.Formatter().parse(paragraph) if f is not None}
+        if names and not any(values[name].strip() for name in names):
+            continue
+        if kept:
+            kept.append(pieces[index - 1])
+        kept.append(paragraph)
+    return "".join(kept)
 
 
 def load_default_templates(directory: Path = DEFAULT_PROMPTS_DIR) -> dict[str, str]:

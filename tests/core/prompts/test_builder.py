@@ -52,23 +52,109 @@ def test_lesson_system_message_is_the_same_whatever_the_code():
     assert "x = 1" in a[-1].content and "x = 1" not in a[0].content
 
 
-@pytest.mark.parametrize(
-    ("action", "expected"),
-    [
-        (TutorAction.EXPLAIN, "explain this Python code"),
-        (TutorAction.DEBUG, "NameError: name 'nme' is not defined"),
-        (TutorAction.DOCUMENT, "document this Python code"),
-        (TutorAction.HINT, "The teacher's hint for this step: Use a variable."),
-    ],
+CODE = "name = 'Ada'\nprint(nme)\nprint('done')\n"
+RUN = RunBrief(
+    error="Traceback (most recent call last):\nNameError: name 'nme' is not defined",
+    output_tail="Hello\n",
+    kind="run",
+    program_input="Ada",
+    error_file="main.py",
+    error_line=2,
+    error_message="NameError: name 'nme' is not defined",
 )
-def test_each_action_renders_its_own_template(action, expected):
-    """Explain, Debug, Document and Hint each send their template, filled from the context."""
-    run = RunBrief(error="NameError: name 'nme' is not defined")
-    context = _context(lesson=LESSON, run=run, selection="print(name)", hint_level=2)
-    latest = build_messages(action, context, TEMPLATES)[-1].content
-    assert expected in latest and "print(name)" in latest
-    if action is TutorAction.HINT:
-        assert "hint 2 of 2" in latest
+CHECKED = RunBrief(
+    error="prints the name\nexpected 'Ada', got nothing",
+    failed_checks=(("prints the name", "expected 'Ada'\ngot nothing"), ("ends", "no 'done'")),
+    kind="check",
+)
+
+
+def _latest(action, **kw) -> str:
+    context = _context(CODE, file_name="main.py", lesson=LESSON, **kw)
+    return build_messages(action, context, TEMPLATES, (), "Why?")[-1].content
+
+
+def test_explain_covers_the_selection_with_its_lines_or_the_whole_file():
+    """With a selection, Explain sends it and its lines besides the file; without, the file
+    alone and no empty "selected" section."""
+    selected = _latest(TutorAction.EXPLAIN, selection="print(nme)", selection_lines=(2, 2))
+    assert "I selected line 2." in selected and "```\nprint(nme)\n```" in selected
+    assert "main.py" in selected and "print('done')" in selected
+    two = _latest(TutorAction.EXPLAIN, selection="name = 'Ada'\nprint(nme)", selection_lines=(1, 2))
+    assert "I selected lines 1–2." in two
+    whole = _latest(TutorAction.EXPLAIN)
+    assert "I selected line" not in whole and "print('done')" in whole and "whole file" in whole
+
+
+def test_hint_says_its_level_and_the_hints_already_seen():
+    """Hint sends its level, asks for more concrete help as it rises without the solution,
+    and lists the teacher's hints the learner has seen, numbered."""
+    latest = _latest(TutorAction.HINT, hint_level=3, run=RUN)
+    assert "This is hint 3." in latest and "more concrete" in latest
+    assert "Never write the solution" in latest
+    assert "1. Use a variable." in latest and "Call print()" not in latest  # one shown
+    assert "NameError" in latest and "Store a name and print it" in latest
+
+
+def test_debug_sends_the_error_its_line_the_output_the_input_and_the_goal():
+    """Debug sends the code, the parsed error with its line, the error output, what the
+    program printed and was given, the goal, and asks for "Line N: ..." exactly."""
+    latest = _latest(TutorAction.DEBUG, run=RUN)
+    assert "The error message: NameError: name 'nme' is not defined" in latest
+    assert "The error points at line 2." in latest
+    assert "Traceback (most recent call last)" in latest
+    assert "```\nHello\n```" in latest and "```\nAda\n```" in latest
+    assert "Store a name and print it" in latest and "print(nme)" in latest
+    assert "in exactly this form:\nLine N: " in latest
+    assert "checks that failed" not in latest
+
+
+def test_debug_after_a_check_sends_each_failed_check_with_its_message():
+    """After a Check, Debug lists every failed check's message and details, numbered."""
+    latest = _latest(TutorAction.DEBUG, run=CHECKED)
+    assert (
+        "The checks that failed:\n1. prints the name\n   expected 'Ada'\n   got nothing" in latest
+    )
+    assert "2. ends\n   no 'done'" in latest
+    assert "The error points at line" not in latest and "program printed" not in latest
+
+
+def test_debug_names_the_file_when_the_error_is_in_another_one():
+    """An error in another file gives its line with that file's name."""
+    run = RunBrief(error="boom", error_file="/w/helper.py", error_line=9, error_message="E")
+    assert "The error points at line 9 of helper.py." in _latest(TutorAction.DEBUG, run=run)
+
+
+def test_document_asks_for_one_code_block_of_the_selection_or_the_file():
+    """Document asks for the documented code, unchanged, in ONE fenced block; with a
+    selection, for that part and its lines."""
+    latest = _latest(TutorAction.DOCUMENT, selection="print(nme)", selection_lines=(2, 2))
+    assert "ONE fenced ```Python code block" in latest
+    assert "Document only the part I selected, line 2:" in latest
+    assert "exactly as it is" in latest and "only add comments and docstrings" in latest
+    assert "Document only" not in _latest(TutorAction.DOCUMENT)
+
+
+def test_chat_sends_the_question_with_the_code_and_the_lesson_as_context():
+    """Chat ends with the question and carries the code (file, cursor) and the lesson text."""
+    lesson = LessonBrief(key="py/01", title="T", goal="G", text="# Variables\nA name for a value.")
+    context = _context(CODE, file_name="main.py", cursor_line=2, lesson=lesson)
+    latest = build_messages(TutorAction.CHAT, context, TEMPLATES, (), "What is nme?")[-1].content
+    assert latest.endswith("My question: What is nme?")
+    assert "A name for a value." in latest and "print(nme)" in latest
+    assert "(main.py, the cursor is on line 2)" in latest
+
+
+def test_a_lesson_override_with_the_new_variables_renders():
+    """A lesson may override a template with the new variables; the defaults stay for
+    the rest."""
+    policy = TutorPolicy(templates={"debug": "{file_name}:{error_line} {error_message} {output}"})
+    lesson = LessonBrief(key="c/l", title="T", goal="G", policy=policy)
+    context = _context(CODE, file_name="main.py", lesson=lesson, run=RUN)
+    latest = build_messages(TutorAction.DEBUG, context, TEMPLATES)[-1].content
+    assert latest == "main.py:2 NameError: name 'nme' is not defined Hello"
+    explain = build_messages(TutorAction.EXPLAIN, context, TEMPLATES)[-1].content
+    assert explain.startswith("Please explain this Python code")
 
 
 def test_a_lesson_template_that_cannot_render_is_refused_with_words():

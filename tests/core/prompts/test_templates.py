@@ -102,6 +102,34 @@ def test_render_refuses_unknown_variables_and_values():
         render("{code.upper}", code="x")
 
 
+def test_a_paragraph_whose_variables_are_all_empty_is_left_out():
+    """An empty selection or error leaves no empty heading; a paragraph with one value, or
+    with no variables at all, stays."""
+    template = (
+        "Explain.\n\nI selected {selection_lines}:\n{selection}\n\n  \nError: {error}\n\nBye."
+    )
+    assert render(template) == "Explain.\n\nBye."
+    assert render(template, error="E") == "Explain.\n\n  \nError: E\n\nBye."
+    assert render(template, selection="x") == "Explain.\n\nI selected :\nx\n\nBye."
+    assert render("{code}\n\nrest", code="a\n\nb") == "a\n\nb\n\nrest"
+
+
+def test_every_default_template_uses_only_known_variables_and_the_new_ones():
+    """The defaults validate as a lesson's would (`template_problems`), and use the new
+    variables where they belong."""
+    templates = load_default_templates()
+    assert all(template_problems(text) == [] for text in templates.values())
+    assert {"selection_lines", "file_name"} <= template_variables(templates["explain"])
+    assert {"error_line", "error_message", "failed_checks", "output", "program_input"} <= (
+        template_variables(templates["debug"])
+    )
+    assert "hints_shown" in template_variables(templates["hint"])
+    assert {"lesson_text", "cursor_line", "question"} <= template_variables(templates["chat"])
+    assert template_problems("{error_lines}") == [
+        "unknown template variable {error_lines} (did you mean {error_line}?)"
+    ]
+
+
 def test_lesson_overrides_replace_defaults():
     """A lesson's template overrides replace only the named defaults."""
     defaults = load_default_templates()
@@ -125,8 +153,12 @@ def test_missing_or_bad_default_template_names_the_file(tmp_path):
 
 def test_variable_names_are_the_documented_set():
     """The allowed variables are exactly those documented for teachers."""
-    documented = "code selection error language lesson_title lesson_goal hint_level hint_count"
-    assert set(f"{documented} hint question instructions".split()) == TEMPLATE_VARIABLES
+    documented = (
+        "code selection selection_lines cursor_line file_name error error_line error_message "
+        "failed_checks output program_input language lesson_title lesson_goal lesson_text "
+        "hint_level hint_count hint hints_shown question instructions"
+    )
+    assert set(documented.split()) == TEMPLATE_VARIABLES
 
 
 def test_template_repeating_code_is_refused_before_it_is_built():
