@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import dataclasses
 import logging
 import os
 import queue
@@ -242,14 +243,18 @@ class RunSession:
 
     def _execute(self, plan: LaunchPlan) -> RunResult:
         """Compile steps, then the program; the result of whichever ended the run."""
+        compiling = 0.0
         for argv in plan.compile_steps:
             self._phase("compiling")
             step = self._run_step(argv, plan.env, COMPILE_TIME_LIMIT_S, interactive=False)
             if step.reason or step.launch_error or step.returncode != 0:
                 return compile_result(step, self._output_limit)
+            compiling += step.duration_s
         self._phase("running")
         step = self._run_step(plan.run_argv, plan.env, self._time_limit_s, interactive=True)
-        return run_result(step, self._time_limit_s, self._output_limit)
+        return dataclasses.replace(
+            run_result(step, self._time_limit_s, self._output_limit), compile_s=compiling
+        )
 
     def _phase(self, phase: str) -> None:
         if self._on_phase is not None:

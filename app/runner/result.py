@@ -28,6 +28,8 @@ class RunResult:
         duration_s: wall time of the run step (of the compile step when that failed).
         compile_failed: the compile step failed, so the program did not run.
         message: a plain-words summary for the learner.
+        compile_s: wall time of the compile steps before the run step (0.0 when the
+            language has none, or when the compile itself is `duration_s`).
     """
 
     exit_code: int | None
@@ -39,6 +41,7 @@ class RunResult:
     duration_s: float
     compile_failed: bool
     message: str
+    compile_s: float = 0.0
 
 
 @dataclass

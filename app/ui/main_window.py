@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -63,6 +63,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.ZOOM_OUT,
             ActionId.ZOOM_RESET,
             ActionId.WORD_WRAP,
+            ActionId.LESSONS_COLUMN,
             None,
             ActionId.NEXT_PANEL,
             ActionId.PREVIOUS_PANEL,
@@ -87,7 +88,31 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
     ("&Model", (ActionId.OPEN_MODEL, ActionId.STARTER_MODEL)),
     ("&Help", (ActionId.SHORTCUTS, ActionId.ABOUT)),
 )
+MODIFIER_KEYS = (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta)
 TOOLBAR = (ActionId.RUN, ActionId.STOP_PROGRAM, ActionId.CHECK, ActionId.HINT)
+
+
+class FocusFrame(QWidget):
+    """A 2 px frame in the focus colour around its child while `focused`: Scintilla paints
+    over a style-sheet border, and restyling its parent while it takes the focus is unsafe."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.focused = False
+
+    def set_focused(self, focused: bool) -> None:
+        """Draw the frame (True) or not."""
+        if focused != self.focused:
+            self.focused = focused
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The frame, in the margin the child leaves free."""
+        super().paintEvent(event)
+        if self.focused:
+            painter = QPainter(self)
+            painter.setPen(QPen(QColor(THEME.focus), 2))
+            painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
 
 
 class MainWindow(QMainWindow, QtView):
@@ -139,9 +164,18 @@ class MainWindow(QMainWindow, QtView):
         self._base_points = [w.font().pointSizeF() for w in self._zoomed]
         self.editor.sig_zoom_changed.connect(self.apply_zoom)
         for widget in self.panels():  # a visible frame around the panel with the focus
-            widget.setStyleSheet(
-                f"{type(widget).__name__}:focus {{ border: 2px solid {THEME.focus}; }}"
-            )
+            if widget is not self.editor:
+                widget.setStyleSheet(
+                    f"{type(widget).__name__}:focus {{ border: 2px solid {THEME.focus}; }}"
+                )
+        # Scintilla paints over a style-sheet border: the editor's frame is its box's.
+        self._escape_armed = False
+        for widget in (self.editor, self.chat.input):
+            widget.installEventFilter(self)
+        self._show_editor_focus(False)
+        self.actions[ActionId.LESSONS_COLUMN].setChecked(True)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        self.output_panel.tabs.currentChanged.connect(self._on_output_tab_changed)
         self.chat.sig_insert_code_requested.connect(self.editor.insert_at_cursor)
         service.sig_chat_busy_changed.connect(self._on_service_chat_busy_changed)
         service.sig_model_loaded.connect(self._on_service_model_loaded)
@@ -155,7 +189,11 @@ class MainWindow(QMainWindow, QtView):
         editor_layout.setContentsMargins(0, 0, 0, 0)
         editor_layout.setSpacing(0)
         editor_layout.addWidget(self.save_banner)
-        editor_layout.addWidget(self.editor, 1)
+        self.editor_frame = FocusFrame(editor_box)
+        frame_layout = QVBoxLayout(self.editor_frame)
+        frame_layout.setContentsMargins(2, 2, 2, 2)
+        frame_layout.addWidget(self.editor)
+        editor_layout.addWidget(self.editor_frame, 1)
         editor_layout.addWidget(self.find_bar)
         centre = QSplitter(Qt.Orientation.Vertical, self)
         centre.addWidget(editor_box)
@@ -170,6 +208,9 @@ class MainWindow(QMainWindow, QtView):
         self.splitter.addWidget(centre)
         self.splitter.addWidget(self.chat)
         self.splitter.setSizes([330, 640, 470])
+        self._lessons_width = 330  # what the lessons column gets back when shown again
+        self.splitter.setCollapsible(0, True)  # View ▸ Lessons Column, or drag it shut
+        self.splitter.setCollapsible(1, False)
         self.setCentralWidget(self.splitter)
         self._splitters = {"main": self.splitter, "left": left, "centre": centre}
 
@@ -195,8 +236,64 @@ class MainWindow(QMainWindow, QtView):
         for offset in range(1, len(panels) + 1):
             widget = panels[(here + step * offset) % len(panels)]
             if widget.isEnabled() and widget.isVisible():
-                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                # QWidget's own: Scintilla's widget has a setFocus(bool) of its own.
+                QWidget.setFocus(widget, Qt.FocusReason.TabFocusReason)
                 return
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc then Tab leaves the editor or the chat input for the next panel (as in VS
+        Code and Thonny), where Tab alone types a tab; Esc keeps its own meaning (Stop)."""
+        kind = event.type()
+        if kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self._escape_armed = False
+            if watched is self.editor:
+                self._show_editor_focus(kind == QEvent.Type.FocusIn)
+        elif kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            key = event.key()  # type: ignore[attr-defined]
+            if key == Qt.Key.Key_Escape:
+                self._escape_armed = True
+            elif kind == QEvent.Type.KeyPress and key not in MODIFIER_KEYS:
+                armed, self._escape_armed = self._escape_armed, False
+                mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier  # type: ignore[attr-defined]
+                shift = mods == Qt.KeyboardModifier.ShiftModifier
+                if armed and key == Qt.Key.Key_Tab and (not mods or shift):
+                    self.focus_panel(-1 if shift else 1)
+                    return True
+                if armed and key == Qt.Key.Key_Backtab:
+                    self.focus_panel(-1)
+                    return True
+        return super().eventFilter(watched, event)
+
+    def _show_editor_focus(self, focused: bool) -> None:
+        self.editor_frame.set_focused(focused)
+
+    @Slot(bool)
+    def show_lessons_column(self, shown: bool) -> None:
+        """Show or hide the lessons column (View ▸ Lessons Column, Ctrl+B): room for the
+        editor and the tutor on a small screen."""
+        sizes = self.splitter.sizes()
+        if shown and sizes[0] == 0:
+            width = max(240, self._lessons_width)
+            self.splitter.setSizes([width, max(200, sizes[1] - width), sizes[2]])
+        elif not shown and sizes[0] > 0:
+            self._lessons_width = sizes[0]
+            self.splitter.setSizes([0, sizes[1] + sizes[0], sizes[2]])
+        self.actions[ActionId.LESSONS_COLUMN].setChecked(shown)
+
+    @Slot(int, int)
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self.actions[ActionId.LESSONS_COLUMN].setChecked(self.splitter.sizes()[0] > 0)
+
+    @Slot(int)
+    def _on_output_tab_changed(self, index: int) -> None:
+        """The check results need more than the 3 lines a small output panel gives them."""
+        if index != 1:
+            return
+        centre = self._splitters["centre"]
+        top, bottom = centre.sizes()
+        wanted = min(320, (top + bottom) // 2)
+        if bottom < wanted:
+            centre.setSizes([top + bottom - wanted, wanted])
 
     @Slot(int)
     def apply_zoom(self, points: int) -> None:
@@ -226,6 +323,7 @@ class MainWindow(QMainWindow, QtView):
             saved = state.get(f"splitter.{name}")
             if isinstance(saved, str):
                 splitter.restoreState(QByteArray.fromBase64(saved.encode("ascii")))
+        self.actions[ActionId.LESSONS_COLUMN].setChecked(self.splitter.sizes()[0] > 0)
 
     def _build_menus(self) -> None:
         for title, items in MENUS:
@@ -266,6 +364,7 @@ class MainWindow(QMainWindow, QtView):
             (ActionId.ZOOM_OUT, editor.zoom_out),
             (ActionId.ZOOM_RESET, editor.zoom_reset),
             (ActionId.WORD_WRAP, editor.set_word_wrap),
+            (ActionId.LESSONS_COLUMN, self.show_lessons_column),
             (ActionId.NEXT_PANEL, lambda: self.focus_panel(1)),
             (ActionId.PREVIOUS_PANEL, lambda: self.focus_panel(-1)),
             (ActionId.ASK_TUTOR, self._focus_chat),

@@ -242,6 +242,19 @@ def test_stop_during_compile_ends_the_compiler(tmp_path: Path) -> None:
     assert result.message == "You stopped the program."
 
 
+def test_a_compiled_program_reports_its_compile_time_apart(tmp_path: Path) -> None:
+    """A C++ run's result holds the compile's seconds beside the run's, so the learner is
+    not told "0.0 s" for seconds of work."""
+    _need("cpp")
+    main = _write(tmp_path, "main.cpp", "#include <iostream>\nint main() { std::cout << 1; }\n")
+    result = run_program("cpp", main, tmp_path, time_limit_s=10)
+    assert result.exit_code == 0 and result.stdout == "1"
+    assert result.compile_s > 0.05
+    assert result.compile_s > result.duration_s
+    python = run_program("python", _write(tmp_path, "main.py", "print(1)\n"), tmp_path)
+    assert python.compile_s == 0.0
+
+
 def test_a_session_runs_once(tmp_path: Path) -> None:
     """Starting the same session twice is refused; a new RunSession is needed."""
     main = _write(tmp_path, "main.py", "pass\n")

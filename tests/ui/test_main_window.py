@@ -6,11 +6,13 @@ import os
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
 from app.main import build_app
 from app.settings import Settings
 from app.ui.common.actions import ActionId
+from app.ui.common.theme import THEME
 
 
 @pytest.fixture
@@ -28,6 +30,8 @@ def parts(qtbot):
     """The whole app, built as `codetutor` builds it (no model loaded)."""
     p = build_app(Settings())
     qtbot.addWidget(p.window)
+    # qtbot closes the window before this fixture ends: never wait on "Save changes?".
+    p.window.ask_save_discard_cancel = lambda _title, _text: "discard"
     p.window.show()
     yield p
     p.window.editor.set_text("")
@@ -125,6 +129,7 @@ def test_status_bar_shows_speed_after_a_reply(parts, qtbot, starter_spec):
 def test_close_with_unsaved_changes_can_be_cancelled(parts, monkeypatch):
     """Closing with unsaved changes asks first; Cancel keeps the window and the text."""
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    del parts.window.ask_save_discard_cancel  # the real question box, answered Cancel
     parts.window.editor.set_text("draft")
     parts.window.editor.insert_at_cursor("!")
     assert not parts.window.close()
@@ -195,6 +200,73 @@ def test_ctrl_tab_moves_the_focus_out_of_the_editor_and_around_the_panels(parts,
     assert w.lesson_browser.tree.hasFocus()
     w.actions.trigger(ActionId.PREVIOUS_PANEL)
     assert w.chat.input.hasFocus()
+
+
+def test_escape_then_tab_leaves_the_editor_and_tab_alone_types_a_tab(parts, qtbot):
+    """In the editor Tab indents; Esc then Tab moves on to the next panel, as in VS Code."""
+    w = parts.window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.editor.set_text("x = 1\n")
+    w.editor.focus()
+    qtbot.waitUntil(w.editor.hasFocus, timeout=3000)
+    qtbot.keyClick(w.editor, Qt.Key.Key_Tab)
+    assert w.editor.text() != "x = 1\n"  # indented: Tab alone stays in the editor
+    assert w.editor.hasFocus()
+    typed = w.editor.text()
+    qtbot.keyClick(w.editor, Qt.Key.Key_Escape)
+    qtbot.keyClick(w.editor, Qt.Key.Key_Tab)
+    assert w.chat.input.hasFocus()
+    assert w.editor.text() == typed  # nothing inserted on the way out
+    qtbot.keyClick(w.chat.input, Qt.Key.Key_Escape)
+    qtbot.keyClick(w.chat.input, Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert w.editor.hasFocus() or w.output_panel.input_line.hasFocus()
+
+
+def test_the_editor_shows_a_focus_frame_only_while_it_has_the_focus(parts, qtbot):
+    """The editor's box draws the focus colour while the editor has the keyboard focus."""
+    w = parts.window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.editor.focus()
+    qtbot.waitUntil(lambda: w.editor_frame.focused, timeout=3000)
+    frame = w.editor_frame.grab().toImage()
+    assert frame.pixelColor(1, frame.height() // 2) == QColor(THEME.focus)
+    w.chat.input.setFocus()
+    qtbot.waitUntil(lambda: not w.editor_frame.focused, timeout=3000)
+    frame = w.editor_frame.grab().toImage()
+    assert frame.pixelColor(1, frame.height() // 2) != QColor(THEME.focus)
+
+
+def test_the_lessons_column_can_be_hidden_and_shown_again(parts, qtbot):
+    """View ▸ Lessons Column (Ctrl+B) gives its room to the editor, and brings it back."""
+    w = parts.window
+    w.resize(1024, 640)
+    qtbot.waitUntil(lambda: w.width() <= 1100, timeout=3000)
+    editor_before = w.editor.width()
+    w.actions.trigger(ActionId.LESSONS_COLUMN)
+    assert not w.actions[ActionId.LESSONS_COLUMN].isChecked()
+    qtbot.waitUntil(lambda: w.splitter.sizes()[0] == 0, timeout=3000)
+    qtbot.waitUntil(lambda: w.editor.width() > editor_before + 150, timeout=3000)
+    w.actions.trigger(ActionId.LESSONS_COLUMN)
+    assert w.actions[ActionId.LESSONS_COLUMN].isChecked()
+    qtbot.waitUntil(lambda: w.splitter.sizes()[0] >= 240, timeout=3000)
+
+
+def test_check_results_get_room_list_and_details_side_by_side(parts, qtbot):
+    """Showing the check results grows a small output panel and puts the details beside the
+    list, so each is more than a few lines tall."""
+    w = parts.window
+    w.resize(1024, 640)
+    centre = w.output_panel.parentWidget()
+    centre.setSizes([500, 120])
+    w.output_panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: centre.sizes()[1] >= 200, timeout=3000)
+    panel = w.output_panel
+    assert panel.results_splitter.orientation() is Qt.Orientation.Horizontal
+    line = panel.results_list.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: panel.results_list.height() >= 6 * line, timeout=3000)
+    assert panel.details_view.height() >= 6 * line
 
 
 def test_edit_menu_copies_from_the_focused_panel(parts, qtbot):

@@ -35,6 +35,7 @@ class ActionId(enum.Enum):
     ZOOM_OUT = "zoom_out"
     ZOOM_RESET = "zoom_reset"
     WORD_WRAP = "word_wrap"
+    LESSONS_COLUMN = "lessons_column"
     NEXT_PANEL = "next_panel"
     PREVIOUS_PANEL = "previous_panel"
     ASK_TUTOR = "ask_tutor"
@@ -85,6 +86,9 @@ SPECS: dict[ActionId, ActionSpec] = {
     ActionId.ZOOM_OUT: ActionSpec("Zoom &Out", "Ctrl+-"),
     ActionId.ZOOM_RESET: ActionSpec("&Reset Zoom", "Ctrl+0"),
     ActionId.WORD_WRAP: ActionSpec("&Word Wrap", "Alt+Z", "Wrap long lines", checkable=True),
+    ActionId.LESSONS_COLUMN: ActionSpec(
+        "&Lessons Column", "Ctrl+B", "Show or hide the lessons column", checkable=True
+    ),
     ActionId.NEXT_PANEL: ActionSpec("Next &Panel", "Ctrl+Tab", window_wide=True),
     ActionId.PREVIOUS_PANEL: ActionSpec("Pre&vious Panel", "Ctrl+Shift+Tab", window_wide=True),
     ActionId.ASK_TUTOR: ActionSpec("&Ask the Tutor", "Ctrl+L"),

@@ -153,16 +153,21 @@ class OutputPanel(QWidget):
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         self.summary_label.setWordWrap(True)
         self.results_list = QListWidget(self)
+        self.results_list.setWordWrap(True)
         self.results_list.currentRowChanged.connect(self._on_results_list_current_row_changed)
         self.details_view = QPlainTextEdit(self)
         self.details_view.setReadOnly(True)
         self.details_view.setFont(fixed)
         self.details_view.setPlaceholderText("Select a check to see what was expected.")
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        # Side by side, so both get the panel's whole height: the list of checks and, beside
+        # it, what the selected one expected (stacked, each was 3 to 5 lines tall).
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.results_list)
         splitter.addWidget(self.details_view)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        self.results_splitter = splitter
         checks_tab = _stack(self, self.summary_label, splitter)
 
         self.tabs.addTab(output_tab, "Output")
@@ -219,7 +224,8 @@ class OutputPanel(QWidget):
         self.title_label.setText(self._title.removeprefix("Running "))
         seconds = f"{result.duration_s:.1f} s"
         if result.exit_code == 0 and not result.killed:
-            self._set_status(f"Finished (exit code 0) in {seconds}")
+            compiled = f", compiled in {result.compile_s:.1f} s" if result.compile_s else ""
+            self._set_status(f"Finished (exit code 0) in {seconds}{compiled}")
             return
         if result.compile_failed:
             status = "Did not compile"

@@ -161,6 +161,11 @@ def test_status_says_how_the_run_ended(qtbot):
     panel.end_run(_result(duration_s=0.31))
     assert panel.status_label.text() == "Finished (exit code 0) in 0.3 s"
     assert panel.title_label.text() == "main.py"
+    panel.begin_run("Running main.ts")
+    panel.end_run(_result(duration_s=0.04, compile_s=2.42))  # tsc's seconds are said too
+    assert panel.status_label.text() == "Finished (exit code 0) in 0.0 s, compiled in 2.4 s"
+    panel.begin_run("Running main.py")
+    panel.end_run(_result(duration_s=0.31))
     assert panel.notice.isHidden()
     message = "Your program ran longer than 10 s and was stopped."
     panel.begin_run("Running main.py")
