@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.atomic import atomic_write_text
+from app.core.conversation import FREE_KEY, ConversationStore
 from app.core.filetypes import LANGUAGE_NAMES
+from app.core.lessons import BrokenLesson, Lesson
 from app.core.lessons.progress import ProgressStore
 from app.core.models import ModelSpec, StarterModelMissingError, spec_for_file, starter_model_spec
+from app.core.tutor.actions import TutorAction
 from app.core.tutor.context import TutorContext
 from app.llm.backend import Backend, GenerationParams
 from app.llm.service import LlmService
@@ -15,12 +19,20 @@ from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.runner import sandbox
 from app.settings import Settings
 from app.state import SessionState
-from app.ui.common.actions import ActionId
+from app.ui.common.actions import SPECS, ActionId
+from app.ui.editor.widget import CodeEditor
 from app.ui.lessons.controller import LessonController
 from app.ui.main_window import MainWindow
 from app.ui.run.controller import RunController
 from app.ui.run.processes import ProgramRunner
-from app.ui.tutor.controller import TutorController
+from app.ui.tutor.controller import TURNED_OFF, GuardTarget, TutorController
+from app.ui.tutor.diff_dialog import (
+    DiffDialog,
+    Selection,
+    apply_proposal,
+    editor_selection,
+    select_whole_lines,
+)
 
 
 @dataclass
@@ -79,7 +91,10 @@ def build_app(
         max_tokens=int(settings.get("tutor.max_tokens")),
         temperature=float(settings.get("tutor.temperature")),
     )
-    tutor = TutorController(service, window.chat, params=params, parent=window)
+    if data_dir is None:
+        data_dir = resolve_paths().data_dir
+    conversations = ConversationStore(data_dir, keep=bool(settings.get("tutor.keep_conversations")))
+    tutor = TutorController(service, window.chat, params=params, parent=window, store=conversations)
 
     def load_file(path: str) -> None:
         service.load_model(spec_for_file(path, n_ctx=int(settings.get("model.n_ctx"))))
@@ -94,8 +109,6 @@ def build_app(
     window.actions.connect(ActionId.STARTER_MODEL, load_starter)
     for problem in settings.problems:
         window.chat.add_info(problem, error=True)
-    if data_dir is None:
-        data_dir = resolve_paths().data_dir
     runner = ProgramRunner(window)
     store = ProgressStore(data_dir)
     if store.load_problem:
@@ -120,6 +133,8 @@ def build_app(
     window.actions.connect(ActionId.STOP_PROGRAM, run.stop)
     window.actions.connect(ActionId.CHECK, run.check)
     window.sig_closing.connect(runner.shutdown)
+    window.sig_closing.connect(tutor.shutdown)
+    _wire_tutor(window, tutor, lessons, run, store)
 
     def tutor_context() -> TutorContext:
         editor = window.editor
@@ -128,7 +143,9 @@ def build_app(
             language=editor.language,
             language_name=LANGUAGE_NAMES.get(editor.language, editor.language),
             selection=editor.selected_text(),
+            selection_lines=_selection_lines(editor),
             cursor_line=editor.cursor_line(),
+            file_name=window.document.path.name if window.document.path else "untitled",
             lesson=lessons.lesson_brief(),
             run=run.run_brief(),
         )
@@ -138,6 +155,134 @@ def build_app(
     sandbox.hide([*lessons.roots, data_dir, paths.data_dir, paths.config_dir, paths.cache_dir])
     lessons.reload_courses()
     return AppParts(service, window, tutor, settings, lessons, runner, run)
+
+
+TUTOR_ACTIONS = {
+    ActionId.EXPLAIN: TutorAction.EXPLAIN,
+    ActionId.DEBUG: TutorAction.DEBUG,
+    ActionId.DOCUMENT: TutorAction.DOCUMENT,
+}
+DEBUG_WHY_NOT = "Debug is offered after a Run or Check that went wrong (F8)."
+
+
+def _selection_lines(editor: CodeEditor) -> tuple[int, int] | None:
+    """The first and last line (from 1) of the editor's selection, or None."""
+    selection = editor_selection(editor)
+    if selection is None:
+        return None
+    first, _col, last, end_col = selection
+    if end_col == 0 and last > first:
+        last -= 1  # a selection ending at a line's start does not take that line
+    return first + 1, last + 1
+
+
+def _whole_lines(editor: CodeEditor) -> Selection | None:
+    """Widen the editor's selection to whole lines (Document works on lines); the new one."""
+    selection = _selection_lines(editor)
+    if selection is None:
+        return None
+    return select_whole_lines(editor, *selection)
+
+
+def _wire_tutor(
+    window: MainWindow,
+    tutor: TutorController,
+    lessons: LessonController,
+    run: RunController,
+    store: ProgressStore,
+) -> None:
+    """The tutor's actions, their switches per lesson, and what their replies lead to."""
+    actions = window.actions
+    for action_id, action in TUTOR_ACTIONS.items():
+        actions.connect(action_id, lambda _c=False, a=action: tutor.request(a))
+    lessons.sig_tutor_hint_wanted.connect(lambda: tutor.request(TutorAction.HINT))
+    window.output_panel.sig_ask_why_requested.connect(lambda: actions.trigger(ActionId.DEBUG))
+
+    def refresh() -> None:
+        for action_id, action in TUTOR_ACTIONS.items():
+            allowed = tutor.allows(action)
+            enabled = allowed and (action is not TutorAction.DEBUG or run.failed)
+            why = "" if allowed else TURNED_OFF.format(action=action.label)
+            actions.set_enabled(action_id, enabled, why or DEBUG_WHY_NOT)
+            if enabled:
+                actions[action_id].setToolTip(_tip(action_id))
+
+    def on_lesson_opened(lesson: Lesson | BrokenLesson) -> None:
+        if isinstance(lesson, Lesson):
+            tutor.set_allowed(lesson.policy.allows)
+        else:  # a broken lesson: its text does not show; the editor has a new file
+            tutor.set_allowed(lambda _action: True)
+        tutor.switch_conversation(lesson.key)
+        refresh()
+
+    def on_free_file(_name: str) -> None:
+        tutor.set_allowed(lambda _action: True)
+        tutor.switch_conversation(FREE_KEY)
+        refresh()
+
+    lessons.sig_lesson_opened.connect(on_lesson_opened)
+    window.document.sig_free_file_opened.connect(on_free_file)
+    run.sig_outcome_changed.connect(lambda _failed: refresh())
+    tutor.sig_context_used.connect(window.status.show_context)
+    tutor.sig_line_pointed.connect(
+        lambda line, what: window.editor.show_error(line, f"Tutor: {what}" if what else "Tutor")
+    )
+    tutor.sig_solution_revealed.connect(store.record_solution_revealed)
+
+    def on_document_proposed(proposal: object, label: str, selection: object) -> None:
+        dialog = DiffDialog(proposal, label, window)  # type: ignore[arg-type]
+        if dialog.exec() != DiffDialog.DialogCode.Accepted:
+            window.chat.add_info("The proposed comments were not applied.")
+            return
+        if not apply_proposal(window.editor, proposal, selection):  # type: ignore[arg-type]
+            window.warn(
+                "Not applied",
+                "Your code changed while the tutor was writing, so the proposal no longer "
+                "fits it. Nothing was changed: ask for Document again.",
+            )
+            return
+        window.chat.add_info("The comments were applied (Ctrl+Z takes them back).")
+
+    tutor.sig_document_proposed.connect(on_document_proposed)
+    tutor.selection_provider = lambda: _whole_lines(window.editor)
+
+    def guard_target() -> GuardTarget | None:
+        lesson = lessons.lesson
+        if lesson is None or lesson.policy.help != "hints" or not lessons.editing_lesson_file():
+            return None
+        return GuardTarget(
+            lesson.key,
+            lesson.language,
+            lesson.main,
+            lessons.workspace_dir(lesson),
+            tuple(lesson.checks),
+            lesson.time_limit,
+        )
+
+    tutor.guard_provider = guard_target
+
+    def export() -> None:
+        lesson = lessons.lesson
+        title = lesson.title if lesson else "free coding"
+        path = window.choose_save_file(
+            "Export conversation", f"{title} - tutor.md", "Markdown (*.md);;All files (*)"
+        )
+        if path is None:
+            return
+        try:
+            atomic_write_text(Path(path), tutor.export_markdown(title))
+        except OSError as exc:
+            window.warn("Cannot export", f"Could not write {path}: {exc.strerror or exc}")
+            return
+        window.show_status(f"Conversation saved as {Path(path).name}", 5000)
+
+    actions.connect(ActionId.EXPORT_CONVERSATION, export)
+    refresh()
+
+
+def _tip(action_id: ActionId) -> str:
+    spec = SPECS[action_id]
+    return f"{spec.tip} ({spec.shortcut})" if spec.shortcut else spec.tip
 
 
 def start_default_model(parts: AppParts) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QToolBar,
@@ -69,7 +70,21 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.PREVIOUS_PANEL,
         ),
     ),
-    ("&Tutor", (ActionId.ASK_TUTOR, ActionId.STOP_ANSWER, ActionId.CLEAR_CONVERSATION)),
+    (
+        "&Tutor",
+        (
+            ActionId.EXPLAIN,
+            ActionId.HINT,
+            ActionId.DEBUG,
+            ActionId.DOCUMENT,
+            None,
+            ActionId.ASK_TUTOR,
+            ActionId.STOP_ANSWER,
+            None,
+            ActionId.CLEAR_CONVERSATION,
+            ActionId.EXPORT_CONVERSATION,
+        ),
+    ),
     (
         "&Lesson",
         (
@@ -89,7 +104,31 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
     ("&Help", (ActionId.SHORTCUTS, ActionId.ABOUT)),
 )
 MODIFIER_KEYS = (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta)
-TOOLBAR = (ActionId.RUN, ActionId.STOP_PROGRAM, ActionId.CHECK, ActionId.HINT)
+TOOLBAR = (
+    ActionId.RUN,
+    ActionId.STOP_PROGRAM,
+    ActionId.CHECK,
+    ActionId.HINT,
+    None,
+    ActionId.EXPLAIN,
+    ActionId.DEBUG,
+    ActionId.DOCUMENT,
+)
+EDITOR_MENU = (
+    ActionId.UNDO,
+    ActionId.REDO,
+    None,
+    ActionId.CUT,
+    ActionId.COPY,
+    ActionId.PASTE,
+    ActionId.SELECT_ALL,
+    None,
+    ActionId.EXPLAIN,
+    ActionId.DEBUG,
+    ActionId.DOCUMENT,
+    ActionId.ASK_TUTOR,
+)
+"""The editor's right-click menu."""
 
 
 class FocusFrame(QWidget):
@@ -338,8 +377,29 @@ class MainWindow(QMainWindow, QtView):
         bar.setIconSize(QSize(16, 16))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action_id in TOOLBAR:
-            bar.addAction(self.actions[action_id])
+            if action_id is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(self.actions[action_id])
         self.addToolBar(bar)
+        self.editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.editor.customContextMenuRequested.connect(self._on_editor_context_menu_requested)
+
+    def editor_menu(self) -> QMenu:
+        """The editor's right-click menu: editing, then the tutor's actions."""
+        menu = QMenu(self)
+        for action_id in EDITOR_MENU:
+            if action_id is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(self.actions[action_id])
+        return menu
+
+    @Slot(QPoint)
+    def _on_editor_context_menu_requested(self, position: QPoint) -> None:
+        menu = self.editor_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.editor.mapToGlobal(position))
 
     def _connect_view_actions(self) -> None:
         """The commands that only change what the window shows."""

@@ -386,3 +386,37 @@ def _normal(code: str) -> str:
     """`code` with Unix newlines, no trailing spaces on lines and one final newline."""
     lines = [line.rstrip() for line in code.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip("\n") + "\n"
+
+
+def replace_blocks(reply: str, replacements: dict[int, str]) -> str:
+    """`reply` with some of its code blocks (by `code_blocks` index) replaced by Markdown.
+
+    The chat panel holds code behind "checking this code…" while a reply streams, and folds
+    a block that solves the exercise behind a question. A block inside a list or a quote
+    keeps its line's indentation and quote marks, so the replacement stays inside it.
+
+    Args:
+        reply: the tutor's reply (Markdown).
+        replacements: the Markdown to show instead of block `index`.
+    """
+    if not replacements:
+        return reply
+    lines = reply.splitlines(keepends=True)
+    spans: list[tuple[int, int, str]] = []
+    index = 0
+    for token in _MD.parse(reply):
+        if token.type not in _CODE_TOKENS:
+            continue
+        if index in replacements and token.map is not None:
+            start, end = token.map
+            first = lines[start] if start < len(lines) else ""
+            lead = first[: len(first) - len(first.lstrip(" \t>"))]
+            if token.type == "code_block":
+                lead = lead[: max(0, len(lead) - 4)]
+            text = "".join(f"{lead}{row}\n" for row in replacements[index].splitlines())
+            spans.append((start, end, text))
+        index += 1
+    for start, end, text in reversed(spans):
+        before = "" if start == 0 or lines[start - 1].strip() == "" else "\n"
+        lines[start:end] = [before + text + "\n"]
+    return "".join(lines)

@@ -38,9 +38,13 @@ class ActionId(enum.Enum):
     LESSONS_COLUMN = "lessons_column"
     NEXT_PANEL = "next_panel"
     PREVIOUS_PANEL = "previous_panel"
+    EXPLAIN = "explain"
+    DEBUG = "debug"
+    DOCUMENT = "document"
     ASK_TUTOR = "ask_tutor"
     STOP_ANSWER = "stop_answer"
     CLEAR_CONVERSATION = "clear_conversation"
+    EXPORT_CONVERSATION = "export_conversation"
     RUN = "run"
     STOP_PROGRAM = "stop_program"
     CHECK = "check"
@@ -91,9 +95,23 @@ SPECS: dict[ActionId, ActionSpec] = {
     ),
     ActionId.NEXT_PANEL: ActionSpec("Next &Panel", "Ctrl+Tab", window_wide=True),
     ActionId.PREVIOUS_PANEL: ActionSpec("Pre&vious Panel", "Ctrl+Shift+Tab", window_wide=True),
+    ActionId.EXPLAIN: ActionSpec(
+        "&Explain", "Ctrl+E", "The tutor explains the selected code (or the whole file)"
+    ),
+    ActionId.DEBUG: ActionSpec(
+        "&Debug", "F8", "The tutor explains why the last Run or Check went wrong"
+    ),
+    ActionId.DOCUMENT: ActionSpec(
+        "D&ocument", "Ctrl+Shift+D", "The tutor proposes comments for the selection or file"
+    ),
     ActionId.ASK_TUTOR: ActionSpec("&Ask the Tutor", "Ctrl+L"),
     ActionId.STOP_ANSWER: ActionSpec("&Stop Answer", "Esc", window_wide=True),
-    ActionId.CLEAR_CONVERSATION: ActionSpec("&Clear Conversation", "Ctrl+Shift+L"),
+    ActionId.CLEAR_CONVERSATION: ActionSpec(
+        "&Clear Conversation", "Ctrl+Shift+L", "Clear the conversation and its stored copy"
+    ),
+    ActionId.EXPORT_CONVERSATION: ActionSpec(
+        "E&xport Conversation…", None, "Save the conversation as a Markdown file"
+    ),
     ActionId.RUN: ActionSpec("▶ Run", "F5", "Run your program"),
     ActionId.STOP_PROGRAM: ActionSpec("■ Stop", "Shift+F5", "Stop the running program"),
     ActionId.CHECK: ActionSpec("✓ Check", "F6", "Check your code against the lesson"),

@@ -35,6 +35,9 @@ class LessonController(QObject):
 
     sig_lesson_opened = Signal(object)
     """(Lesson | BrokenLesson): a lesson is now shown."""
+    sig_tutor_hint_wanted = Signal()
+    """Hint was pressed with no teacher's hint left (or outside a lesson): the tutor writes
+    the next one."""
     sig_lesson_done = Signal(str)
     """(key): every check of the lesson passed."""
     sig_autosaved = Signal(str)
@@ -353,13 +356,15 @@ class LessonController(QObject):
     # -- hints ----------------------------------------------------------------------------
     @Slot()
     def show_next_hint(self) -> None:
-        """Show the next hint of the teacher's ladder ("hint k of n")."""
+        """Show the next hint of the teacher's ladder ("hint k of n"); once they are all
+        shown (or outside a lesson), the tutor writes the next one."""
         lesson = self._lesson
         if lesson is None or not lesson.hints:
+            self.sig_tutor_hint_wanted.emit()
             return
         used = self._store.get(lesson.key).hints_used
         if used >= len(lesson.hints):
-            self._view.show_status("That was the last hint. Ask the tutor!", 5000)
+            self.sig_tutor_hint_wanted.emit()
             return
         self._store.record_hint(lesson.key)
         self._report_progress()

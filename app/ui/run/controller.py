@@ -57,6 +57,8 @@ class RunController(QObject):
 
     sig_checks_finished = Signal(object, object)
     """(Lesson, list[CheckResult]): the checks of a lesson ended (recorded by the lessons)."""
+    sig_outcome_changed = Signal(bool)
+    """(failed): the last Run or Check failed (the tutor's Debug is offered), or not."""
 
     def __init__(
         self,
@@ -80,6 +82,10 @@ class RunController(QObject):
         self.last_result: RunResult | None = None
         self.last_checks: list[CheckResult] = []
         self._last_error = ""
+        self._last_kind = "run"
+        self._typed: list[str] = []
+        self._location: ErrorLocation | None = None
+        self._check_input = ""
         runner.sig_run_started.connect(self._on_runner_started)
         runner.sig_output_received.connect(output.append_output)
         runner.sig_run_finished.connect(self._on_runner_finished)
@@ -88,6 +94,7 @@ class RunController(QObject):
         runner.sig_checks_finished.connect(self._on_runner_checks_finished)
         runner.sig_checks_failed.connect(output.show_checks_failure)
         output.sig_input_entered.connect(runner.write_stdin)
+        output.sig_input_entered.connect(self._typed.append)
         output.sig_end_of_input_requested.connect(runner.close_stdin)
         output.sig_stop_requested.connect(runner.stop)
 
@@ -97,10 +104,34 @@ class RunController(QObject):
         return self._runner
 
     def run_brief(self) -> RunBrief:
-        """The last Run/Check as the tutor needs it."""
-        tail = self.last_result.stdout[-ERROR_TAIL_CHARS:] if self.last_result else ""
+        """The last Run/Check as the tutor needs it: what failed, the error's place, the
+        output and the input."""
+        checking = self._last_kind == "check"
+        tail = "" if checking or not self.last_result else self.last_result.stdout
         failed = tuple((r.message, r.details) for r in self.last_checks if not r.passed)
-        return RunBrief(error=self._last_error, output_tail=tail, failed_checks=failed)
+        loc = self._location
+        return RunBrief(
+            error=self._last_error,
+            output_tail=tail[-ERROR_TAIL_CHARS:],
+            failed_checks=failed if checking else (),
+            kind=self._last_kind,
+            program_input=self._check_input if checking else "".join(self._typed),
+            error_file=Path(loc.file).name if loc else "",
+            error_line=loc.line if loc else None,
+            error_message=loc.message if loc else "",
+        )
+
+    @property
+    def failed(self) -> bool:
+        """The last Run or Check went wrong."""
+        return self.run_brief().failed
+
+    def _outcome(self) -> None:
+        failed = self.failed
+        self._output.offer_ask_why(
+            failed and self._last_kind == "run", failed and self._last_kind == "check"
+        )
+        self.sig_outcome_changed.emit(failed)
 
     def reset(self) -> None:
         """Forget the last results and clear the panel (another lesson was opened)."""
@@ -108,8 +139,11 @@ class RunController(QObject):
         self.last_result = None
         self.last_checks = []
         self._last_error = ""
+        self._location = None
+        self._typed.clear()
         self._output.clear()
         self._output.clear_results()
+        self._outcome()
 
     # -- Run ------------------------------------------------------------------------------
     def _program(self) -> tuple[str, Path] | None:
@@ -139,6 +173,7 @@ class RunController(QObject):
             )
             return
         self._document.editor.clear_errors()
+        self._typed.clear()
         self._run_language, self._run_file = language, path
         lesson = self._lessons.lesson
         limit = lesson.time_limit if lesson else FREE_TIME_LIMIT_S
@@ -162,13 +197,21 @@ class RunController(QObject):
         self._output.end_run(result)
         self._view.show_status("", 1)  # "Program running…" goes as the program ends
         self.last_result = result
-        self._last_error = result.stderr[-ERROR_TAIL_CHARS:] if result.exit_code else ""
-        if self._run_file is None or result.exit_code == 0:
+        self._last_kind = "run"
+        stopped = result.killed and not (result.timed_out or result.output_capped)
+        failed = result.exit_code != 0 and not stopped
+        self._last_error = (result.stderr[-ERROR_TAIL_CHARS:] or result.message) if failed else ""
+        self._location = None
+        if self._run_file is None or not failed:
+            self._outcome()
             return
         output = f"{result.stdout}\n{result.stderr}"
         for loc in parse_errors(self._run_language, output):
+            if self._location is None:
+                self._location = loc
             if Path(loc.file).name == self._run_file.name and self._document.path == self._run_file:
                 self._document.editor.show_error(loc.line, loc.message)
+        self._outcome()
 
     # -- Check ----------------------------------------------------------------------------
     @Slot()
@@ -208,7 +251,24 @@ class RunController(QObject):
             self.last_checks = list(results)
             failed = [r for r in results if not r.passed]
             self._last_error = f"{failed[0].message}\n{failed[0].details}" if failed else ""
+            self._last_kind = "check"
+            self._location = crash[1] if crash else _first_error(lesson, failed)
+            first_failed = next(
+                (c for c, r in zip(lesson.checks, results, strict=False) if not r.passed), None
+            )
+            self._check_input = first_failed.stdin if first_failed else ""
+            self._outcome()
         self.sig_checks_finished.emit(lesson, results)
+
+
+def _first_error(lesson: Lesson, failed: list[CheckResult]) -> ErrorLocation | None:
+    """The first error in the learner's main file that a failed check's details show."""
+    main = PurePosixPath(lesson.main).name
+    for result in failed:
+        for loc in parse_errors(lesson.language, result.details):
+            if Path(loc.file).name == main:
+                return loc
+    return None
 
 
 def program_crash(lesson: Lesson, results: list[CheckResult]) -> tuple[str, ErrorLocation] | None:

@@ -80,6 +80,10 @@ def _stack(parent: QWidget, *items: QWidget | QHBoxLayout) -> QWidget:
     return widget
 
 
+ASK_WHY = "Ask the tutor why"
+ASK_WHY_TIP = "The tutor looks at your code and what went wrong, and explains the cause (F8)"
+
+
 class OutputPanel(QWidget):
     """Shows what the learner's program prints, takes its input, and lists check results."""
 
@@ -89,6 +93,8 @@ class OutputPanel(QWidget):
     """The learner pressed Stop."""
     sig_end_of_input_requested = Signal()
     """The learner ended the program's input (End input, or Ctrl+D in the input line)."""
+    sig_ask_why_requested = Signal()
+    """The learner asked the tutor why the run or the checks failed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,10 +145,20 @@ class OutputPanel(QWidget):
         self.stop_button.setToolTip("Stop your program")
         self.stop_button.clicked.connect(self.sig_stop_requested)
 
+        self.ask_why_button = QPushButton(ASK_WHY, self)
+        self.ask_why_button.setToolTip(ASK_WHY_TIP)
+        self.ask_why_button.clicked.connect(self.sig_ask_why_requested)
+        self.ask_why_button.hide()
+        self.ask_why_checks_button = QPushButton(ASK_WHY, self)
+        self.ask_why_checks_button.setToolTip(ASK_WHY_TIP)
+        self.ask_why_checks_button.clicked.connect(self.sig_ask_why_requested)
+        self.ask_why_checks_button.hide()
+
         header = QHBoxLayout()
         header.addWidget(self.title_label)
         header.addStretch(1)
         header.addWidget(self.status_label)
+        header.addWidget(self.ask_why_button)
         input_row = QHBoxLayout()
         input_row.addWidget(self.input_line, 1)
         input_row.addWidget(self.end_input_button)
@@ -168,7 +184,10 @@ class OutputPanel(QWidget):
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
         self.results_splitter = splitter
-        checks_tab = _stack(self, self.summary_label, splitter)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary_label, 1)
+        summary_row.addWidget(self.ask_why_checks_button)
+        checks_tab = _stack(self, summary_row, splitter)
 
         self.tabs.addTab(output_tab, "Output")
         self.tabs.addTab(checks_tab, "Check results")
@@ -181,6 +200,12 @@ class OutputPanel(QWidget):
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._set_running(False)
+
+    def offer_ask_why(self, run_failed: bool, checks_failed: bool) -> None:
+        """Show "Ask the tutor why" beside a failed run's status and a failed Check's
+        summary (and hide it when the last one went well)."""
+        self.ask_why_button.setVisible(run_failed)
+        self.ask_why_checks_button.setVisible(checks_failed)
 
     # -- a run ----------------------------------------------------------------------------
     def begin_run(self, title: str) -> None:

@@ -22,11 +22,16 @@ from PySide6.QtWidgets import (
 
 from app.core.languages import LANGUAGES
 from app.core.markdown import CodeBlock, highlight_code, render_markdown, stable_prefix_length
+from app.core.tutor.guard import code_blocks, replace_blocks
 from app.ui.common.chunks import ChunkBuffer
 from app.ui.common.theme import THEME, notice_style
 
 FLUSH_INTERVAL_MS = 40
 THINKING = "Thinking…"
+HOLDING = "*checking this code…*"
+"""Shown instead of a code block while a hints-lesson reply streams (the solution guard)."""
+FOLDED = "> **This would solve the exercise for you.** [Show it anyway?](reveal:{index})"
+"""Shown instead of a block that passes every check of the lesson."""
 PLAIN_LIVE_CHARS = 8000  # a still-growing part longer than this is painted as plain text
 WARM_UP_LANGUAGES = tuple(LANGUAGES)  # their Pygments lexers load while the app is idle
 
@@ -42,6 +47,8 @@ class ChatPanel(QWidget):
     """The learner cleared the conversation."""
     sig_insert_code_requested = Signal(str)
     """(code): insert this code block into the editor."""
+    sig_reveal_requested = Signal(int, int)
+    """(message, block): the learner asked to see a folded solution anyway."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +64,9 @@ class ChatPanel(QWidget):
         self._dirty = False
         self._blocks: dict[int, tuple[CodeBlock, ...]] = {}
         self._message_index = 0
+        self._hold_code = False
+        self._held: dict[int, tuple[str, QTextCursor, QTextCursor]] = {}
+        self._folded: dict[int, set[int]] = {}
         self.flush_count = 0
 
         self.notice = QLabel(self)
@@ -162,9 +172,19 @@ class ChatPanel(QWidget):
         colour = THEME.error if error else THEME.muted
         self._append_html(f'<p style="color:{colour};"><i>{html.escape(text)}</i></p>')
 
-    def begin_reply(self, request_id: int) -> None:
-        """Start showing the reply to request `request_id`; later chunks of others are dropped."""
+    def begin_reply(self, request_id: int, hold_code: bool = False) -> int:
+        """Start showing the reply to request `request_id`; later chunks of others are dropped.
+
+        Args:
+            request_id: the request the reply answers.
+            hold_code: show its code blocks as "checking this code…" until `show_verdict`
+                (the solution guard of hints lessons).
+
+        Returns:
+            The reply's message number (for `show_verdict` and `code_block`).
+        """
         self._flush()
+        self._hold_code = hold_code
         self._active_id = request_id
         self._reply_text = ""
         self._chunks.clear()
@@ -180,11 +200,13 @@ class ChatPanel(QWidget):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock()
         self._reply_start = cursor.position()
+        self._reply_origin = cursor.position()
         # Until the first words arrive (the prompt is evaluated: seconds on a slow CPU).
         cursor.insertHtml(f'<i style="color:{THEME.muted};">{THINKING}</i>')
         self._scroll_to_end()
         self._timer.start()
         self.set_busy(True)
+        return self._message_index
 
     @Slot(int, str)
     def append_chunk(self, request_id: int, text: str) -> None:
@@ -211,9 +233,57 @@ class ChatPanel(QWidget):
         )
         self._live_blocks = ()
         self._active_id = None
+        if self._hold_code:
+            self._held[self._message_index] = (
+                self._reply_text,
+                self._anchor(self._reply_origin),
+                self._anchor(self.view.document().characterCount() - 1),
+            )
+            self._hold_code = False
         if note:
             self.add_info(note)
         self.set_busy(False)
+
+    def _anchor(self, position: int) -> QTextCursor:
+        """A cursor that stays at `position` while text is added after (or at) it."""
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(position)
+        cursor.setKeepPositionOnInsert(True)
+        return cursor
+
+    def show_verdict(self, message: int, solving: frozenset[int], note: str = "") -> None:
+        """The guard judged a held reply: show its code, with the blocks in `solving` folded
+        behind "This would solve the exercise for you. Show it anyway?"; `note` (a guard
+        that ran out of time) is said under it."""
+        if message not in self._held:
+            return
+        self._folded[message] = set(solving)
+        self._render_held(message)
+        if note:
+            self.add_info(note)
+
+    def reveal(self, message: int, index: int) -> None:
+        """Unfold block `index` of `message` (the learner asked to see it)."""
+        folded = self._folded.get(message)
+        if folded is None or index not in folded:
+            return
+        folded.discard(index)
+        self._render_held(message)
+
+    def folded_blocks(self, message: int) -> frozenset[int]:
+        """The blocks of `message` folded as full solutions now."""
+        return frozenset(self._folded.get(message, ()))
+
+    def _render_held(self, message: int) -> None:
+        text, start, end = self._held[message]
+        folded = {i: FOLDED.format(index=i) for i in self._folded.get(message, ())}
+        rendered = render_markdown(replace_blocks(text, folded))
+        self._blocks[message] = rendered.code_blocks
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(start.position())
+        cursor.setPosition(end.position(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(self._linked(rendered.html, message) or "&nbsp;")
+        end.setPosition(cursor.position())
 
     def clear(self) -> None:
         """Clear the view (the caller forgets the history)."""
@@ -224,6 +294,9 @@ class ChatPanel(QWidget):
         self._plain_shown = 0
         self._live_blocks = ()
         self._blocks.clear()
+        self._held.clear()
+        self._folded.clear()
+        self._hold_code = False
         self.view.clear()
         self.set_busy(False)
 
@@ -248,7 +321,7 @@ class ChatPanel(QWidget):
         self._join_chunks()
         tail = self._reply_text[self._frozen_upto :]
         stable = stable_prefix_length(tail)
-        if not stable and not final and len(tail) > PLAIN_LIVE_CHARS:
+        if not stable and not final and len(tail) > PLAIN_LIVE_CHARS and not self._hold_code:
             self._append_plain(tail)  # a long block still open: plain text, new part only
             self._scroll_to_end()
             return
@@ -261,7 +334,7 @@ class ChatPanel(QWidget):
             cursor.insertBlock()
             self._reply_start = cursor.position()
             tail = tail[stable:]
-            if not final and len(tail) > PLAIN_LIVE_CHARS:
+            if not final and len(tail) > PLAIN_LIVE_CHARS and not self._hold_code:
                 self._append_plain(tail)
                 self._scroll_to_end()
                 return
@@ -290,13 +363,14 @@ class ChatPanel(QWidget):
     def _replace_live(self, text: str, keep_blocks: bool = True) -> None:
         """Render `text` in place of the live (still growing) part of the reply."""
         known = self._blocks.get(self._message_index, ())
+        if self._hold_code:
+            text = replace_blocks(text, {b.index: HOLDING for b in code_blocks(text)})
         rendered = render_markdown(text, block_offset=len(known))
         if keep_blocks:
             self._blocks[self._message_index] = known + rendered.code_blocks
         else:
             self._live_blocks = rendered.code_blocks
-        body = rendered.html.replace('href="copy:', f'href="copy:{self._message_index}:')
-        body = body.replace('href="insert:', f'href="insert:{self._message_index}:')
+        body = self._linked(rendered.html, self._message_index)
         cursor = self.view.textCursor()
         cursor.setPosition(self._reply_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
@@ -304,6 +378,29 @@ class ChatPanel(QWidget):
             cursor.insertHtml(body)
         else:
             cursor.removeSelectedText()
+
+    @staticmethod
+    def _linked(body: str, message: int) -> str:
+        """The links of rendered HTML, made to name their message."""
+        for action in ("copy", "insert", "reveal"):
+            body = body.replace(f'href="{action}:', f'href="{action}:{message}:')
+        return body
+
+    def add_reply(self, text: str) -> int:
+        """Show a whole reply at once (a conversation restored from an earlier session);
+        returns its message number."""
+        self._message_index += 1
+        rendered = render_markdown(text)
+        self._blocks[self._message_index] = rendered.code_blocks
+        self._append_html(
+            f'<p style="margin-top:10px;"><b style="color:{THEME.tutor_label};">Tutor</b></p>'
+        )
+        cursor = self.view.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock()
+        cursor.insertHtml(self._linked(rendered.html, self._message_index))
+        self._scroll_to_end()
+        return self._message_index
 
     def _scroll_to_end(self) -> None:
         bar = self.view.verticalScrollBar()
@@ -345,6 +442,9 @@ class ChatPanel(QWidget):
         action, _, rest = url.toString().partition(":")
         message, _, index = rest.partition(":")
         if not (message.isdigit() and index.isdigit()):
+            return
+        if action == "reveal":
+            self.sig_reveal_requested.emit(int(message), int(index))
             return
         block = self.code_block(int(message), int(index))
         if block is None:

@@ -228,3 +228,16 @@ def _offset(text: str, line: int, column: int) -> int | None:
     end = starts[line + 1] if line + 1 < len(starts) else len(text)
     offset = starts[line] + column
     return offset if offset <= end else None
+
+
+def select_whole_lines(editor: CodeEditor, first: int, last: int) -> Selection | None:
+    """Select lines `first` to `last` (from 1) whole, their line breaks included, and
+    return the new selection (Document proposes comments for whole lines)."""
+    text = editor.text()
+    starts = _line_starts(text)
+    if not 1 <= first <= last <= len(starts):
+        return editor_selection(editor)
+    start = starts[first - 1]
+    end = starts[last] if last < len(starts) else len(text)
+    editor.setSel(len(text[:start].encode("utf-8")), len(text[:end].encode("utf-8")))
+    return editor_selection(editor)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtWidgets import QMessageBox
 
 from app.core.prompts.builder import build_messages
@@ -300,11 +302,14 @@ def test_check_results_say_when_there_is_no_sandbox(app_parts, qtbot, monkeypatc
     assert "bubblewrap" in w.output_panel.notice.text()
 
 
-def test_tutor_refuses_when_the_lessons_template_cannot_render(qtbot, tmp_path, starter_spec):
-    """A lesson template that cannot be built makes the tutor refuse with words, never fall
-    back to the generic prompt (which lacks the lesson's hints-only rule)."""
+def test_a_lesson_template_with_a_huge_selection_is_fitted_not_sent_whole(
+    qtbot, tmp_path, starter_spec
+):
+    """A lesson template that repeats a 6,000-line selection 8 times is fitted to the model's
+    context by its own tokens: the request goes out within the budget and the chat says what
+    was left out (it used to be refused, or sent whole and failed)."""
     course = tmp_path / "course"
-    chat = "{question}" + "{selection}" * 8  # valid, but too long with a big selection
+    chat = "{question}" + "{selection}" * 8
     _tiny_lesson(course, "strict", "Strict", f'[tutor.templates]\nchat = "{chat}"\n')
     parts = build_app(Settings(), data_dir=tmp_path / "data", lesson_roots=[tmp_path])
     qtbot.addWidget(parts.window)
@@ -314,9 +319,12 @@ def test_tutor_refuses_when_the_lessons_template_cannot_render(qtbot, tmp_path, 
         parts.service.load_model(starter_spec)
     w.editor.insert_at_cursor("x = 1\n" * 6000)
     w.editor.selectAll()
-    assert parts.tutor.ask("Just give me the answer.") is None
-    assert "cannot answer in this lesson" in w.chat.plain_text()
-    assert parts.service.current_chat is None and not parts.tutor.conversation.turns
+    parts.tutor.params = dataclasses.replace(parts.tutor.params, max_tokens=8)
+    with qtbot.waitSignal(parts.tutor.sig_reply_finished, timeout=120_000):
+        assert parts.tutor.ask("Just give me the answer.") is not None
+    fitted = parts.tutor.last_fitted
+    assert fitted is not None and fitted.prompt_tokens <= fitted.budget_tokens
+    assert "Left out to fit" in w.chat.plain_text()
     parts.lessons.shutdown()
     parts.service.shutdown()
 
