@@ -1,12 +1,15 @@
-"""`codetutor doctor`: versions, GPU support, CPU features, and a short real generation."""
+"""`codetutor doctor`: versions, GPU support, CPU features, the hardware check with the
+recommended Code Llama, and a short real generation."""
 
 from __future__ import annotations
 
 import platform
 import sys
+import textwrap
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from app.core.hardware import Hardware
     from app.core.models import ModelSpec
 
 
@@ -79,6 +82,7 @@ def doctor(out: TextIO, model: str | None = None) -> int:
     print(f"CPU features:  {cpu_features()}", file=out)
     amx_cpu, amx_build = cpu_reports_amx(), build_has_amx()
     print(f"AMX:           {_amx_words(amx_cpu, amx_build)}", file=out)
+    hardware_report(out)
     from app.runner import sandbox
 
     print(f"Sandbox:       {sandbox.status()}", file=out)
@@ -141,6 +145,40 @@ def doctor(out: TextIO, model: str | None = None) -> int:
         return 1
     print("Healthy.", file=out)
     return 0
+
+
+def hardware_report(out: TextIO, hw: Hardware | None = None, n_ctx: int | None = None) -> None:
+    """Write the hardware check and the recommended Code Llama - Instruct model to `out`, as
+    the model manager shows them.
+
+    Args:
+        out: where to write.
+        hw: the machine (default: detected now).
+        n_ctx: the context to size models for (default: the configured `model.n_ctx`).
+    """
+    from app.core.catalog import load_catalog
+    from app.core.fit import recommend
+    from app.core.hardware import describe
+
+    if hw is None:
+        from app.llm.hardware import detect_hardware
+
+        hw = detect_hardware()
+    if n_ctx is None:
+        from app.paths import resolve_paths
+        from app.settings import load_settings
+
+        paths = resolve_paths()
+        settings = load_settings(paths.site_config_file, paths.user_config_file)
+        n_ctx = int(settings.get("model.n_ctx"))
+    lines = [line for line in describe(hw) if not line.startswith(("GPU offload:", "CPU:"))]
+    for i, line in enumerate(lines):
+        print(f"{'Hardware:' if i == 0 else '':15}{line}", file=out)
+    advice = recommend(load_catalog().instruct(), hw, n_ctx).text
+    wrapped = textwrap.wrap(
+        advice, 85, initial_indent=f"{'Recommended:':15}", subsequent_indent=" " * 15
+    )
+    print("\n".join(wrapped), file=out)
 
 
 def _amx_words(cpu: bool, build: bool) -> str:

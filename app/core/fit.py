@@ -287,4 +287,11 @@ def _memory_sentence(hw: Hardware) -> str:
             f"This llama.cpp can use a GPU ({backend}), but how much memory the GPU has free "
             f"is unknown, so this counts the processor's memory only: {ram}:"
         )
-    return f"No GPU that llama.cpp can use was found, so the model runs on the processor; {ram}:"
+    if not hw.offload:
+        return (
+            "This copy of llama.cpp runs on the processor only (it was built without GPU "
+            f"support); {ram}:"
+        )
+    return (
+        f"No GPU was found ({hw.gpu_source} lists none), so the model runs on the processor; {ram}:"
+    )

@@ -112,7 +112,7 @@ def test_recommendation_without_gpu_and_8gb_ram():
     assert r.entry is not None and r.entry.model_id == "codellama-7b-instruct"
     assert r.n_ctx == 2048 and r.fit.placement is Placement.CPU
     assert r.text == (
-        "No GPU that llama.cpp can use was found, so the model runs on the processor; "
+        "This copy of llama.cpp runs on the processor only (it was built without GPU support); "
         "6 GB of its 8 GB of memory is free: Code Llama 7B Instruct fits with a 2,048-token "
         "context (it needs 5.8 GB) and runs at about 6 tokens/s (an estimate). With 4,096 "
         "tokens it would need 6.8 GB. 13B would not fit (it needs 11.5 GB)."
