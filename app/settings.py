@@ -116,6 +116,27 @@ SCHEMA: dict[str, Setting] = {
             ),
         ),
         Setting(
+            "model.mirror_endpoint",
+            "",
+            "the model download mirror",
+            help=(
+                "Where models are downloaded from instead of https://huggingface.co, for "
+                "learners who cannot reach the hub directly: a Hugging Face mirror's address "
+                "with its scheme, e.g. https://hf-mirror.example.org. Empty means the hub."
+            ),
+        ),
+        Setting(
+            "model.store_dir",
+            "",
+            "the shared model store",
+            help=(
+                "A folder of model files set up by the administrator (a lab's network share, "
+                "files copied from a USB stick). Its models are checked once and used without "
+                "writing to it; new downloads go there only if it is writable. Empty means "
+                "each learner's own model folder."
+            ),
+        ),
+        Setting(
             "tutor.max_tokens",
             512,
             "the longest reply, in tokens",
