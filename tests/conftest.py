@@ -69,3 +69,21 @@ def loaded_service(service, qtbot, starter_spec):
     with qtbot.waitSignal(service.sig_model_loaded, timeout=30_000):
         service.load_model(starter_spec)
     return service
+
+
+REAL_MODEL_FIXTURES.add("fim_spec")
+
+
+@pytest.fixture(scope="session")
+def fim_spec(tmp_path_factory, starter_spec):
+    """The starter model with four unused control tokens renamed `<PRE>`, `<SUF>`, `<MID>`,
+    `<EOT>` (written once per session with the gguf package), so llama.cpp reports
+    Code Llama-style FIM tokens and inline completion takes its real token-list path."""
+    pytest.importorskip("gguf", reason="the gguf package is a test extra: make test")
+    from model_helpers import with_fim_tokens
+
+    from app.core.models import ModelSpec
+
+    path = tmp_path_factory.mktemp("fim") / "starter-fim.gguf"
+    with_fim_tokens(starter_spec.path, path)
+    return ModelSpec(path, "Starter model with FIM tokens", n_ctx=4096)

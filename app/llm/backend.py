@@ -125,6 +125,10 @@ class StreamStats:
         truncated: it ended because it reached `GenerationParams.max_tokens`, not because
             the model was done.
         token_times: `time.perf_counter()` of each piece.
+        prompt_tokens: an inline completion's prompt, in tokens (0 for other requests).
+        reused_tokens: of those, how many the KV cache already held (not evaluated again).
+        note: what the learner should be told about this reply, for the status bar ("" mostly),
+            e.g. that the model cannot fill in the middle and completes the prefix instead.
     """
 
     tokens: int = 0
@@ -133,6 +137,14 @@ class StreamStats:
     stopped: bool = False
     truncated: bool = False
     token_times: list[float] = field(default_factory=list)  # perf_counter() of each token
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    note: str = ""
+
+    @property
+    def reuse_share(self) -> float:
+        """The share of the prompt's tokens served from the cache (0.0 without a prompt)."""
+        return self.reused_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -149,12 +161,15 @@ class Capabilities:
 
     Attributes:
         fim: the vocabulary has fill-in-the-middle tokens (prefix, suffix, middle), so
-            `infill` works; without them, inline completion falls back to `complete`.
+            `infill` sends the code on both sides of the cursor.
+        fim_fallback: `infill` works without them, completing the code before the cursor
+            alone (the first such reply's `StreamStats.note` says so).
         exact_tokens: `count_tokens` uses the model's own tokenizer (else an estimate).
         where: where it runs, for the status bar: "gpu", "cpu" or "server".
     """
 
     fim: bool = False
+    fim_fallback: bool = False
     exact_tokens: bool = True
     where: str = "cpu"
 
@@ -204,10 +219,12 @@ class Backend(Protocol):
     def infill(
         self, prefix: str, suffix: str, params: GenerationParams, cancel: threading.Event
     ) -> Iterator[str]:
-        """Yield what belongs between `prefix` and `suffix` (fill-in-the-middle).
+        """Yield what belongs between `prefix` and `suffix` (fill-in-the-middle): the whole
+        texts before and after the cursor, of which the backend sends the lines round it.
 
         Raises:
-            GenerationError: the model has no fill-in-the-middle tokens (`capabilities.fim`).
+            GenerationError: the model has no fill-in-the-middle tokens (`capabilities.fim`)
+                and the backend has no fallback (`capabilities.fim_fallback`).
         """
         ...
 

@@ -34,6 +34,12 @@ from app.llm.build import (
     open_llama,
     route_llama_log,
 )
+from app.llm.fim import (
+    COMPLETION_CONTEXT_TOKENS,
+    FALLBACK_NOTE,
+    FIM_ORDER,
+    InlineCompleter,
+)
 
 if TYPE_CHECKING:
     import llama_cpp
@@ -70,6 +76,11 @@ class LocalBackend:
         self._llm: llama_cpp.Llama | None = None
         self._info: ModelInfo | None = None
         self._finish_reason: str | None = None
+        self._completer: InlineCompleter | None = None
+        self._fallback_told = False
+        self._note = ""
+        self.fim_order = FIM_ORDER
+        """The FIM prompt's order, `app.llm.fim.SPM` or `PSM` (the benchmark compares them)."""
 
     @property
     def info(self) -> ModelInfo | None:
@@ -83,6 +94,9 @@ class LocalBackend:
 
     def unload(self) -> None:
         """Free the model and its memory."""
+        if self._completer is not None:
+            self._completer.close()
+        self._completer = None
         if self._llm is not None:
             self._llm.close()
         self._llm = None
@@ -113,7 +127,8 @@ class LocalBackend:
             self._gpu = self._gpu_override
         summary = inspect_gguf(spec.path)
         n_layers, n_embd, heads, kv_heads = model_shape(summary)
-        kv_bytes = spec.n_ctx * n_layers * 2 * (n_embd * kv_heads // max(heads, 1)) * 2
+        kv_tokens = spec.n_ctx + min(spec.n_ctx, COMPLETION_CONTEXT_TOKENS)  # chat + completion
+        kv_bytes = kv_tokens * n_layers * 2 * (n_embd * kv_heads // max(heads, 1)) * 2
         if not self._gpu:
             free = self._memory_probe()
             if free is not None and self._info is not None:  # the old model goes first
@@ -160,6 +175,8 @@ class LocalBackend:
         if self._preflight is not None:
             self._marker_record = self._preflight.marker_record(spec, settings, "answer")
         self._install_abort_flag(llama_cpp)
+        self._completer = InlineCompleter(self._llm, self._abort_on)
+        self._fallback_told = False
         self._info = self._describe(spec, settings, n_layers, started, notice)
         return self._info
 
@@ -208,18 +225,23 @@ class LocalBackend:
         """
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-            callback = ctypes.cast(
+            self._abort_callback = ctypes.cast(  # kept alive as long as the contexts
                 ctypes.cast(libc.strlen, ctypes.c_void_p).value,
                 llama_cpp.ggml_abort_callback,  # type: ignore[attr-defined]
             )
-            llama_cpp.llama_set_abort_callback(  # type: ignore[attr-defined]
-                self._llm._ctx.ctx,  # type: ignore[union-attr]
-                callback,
-                ctypes.cast(self._abort_flag, ctypes.c_void_p),
-            )
-            self._abort_callback = callback  # keep it alive as long as the context
+            self._abort_on(self._llm._ctx.ctx)  # type: ignore[union-attr]
         except (OSError, AttributeError, TypeError):  # an unusual libc or binding: Stop still
             self._abort_callback = None  # works between tokens
+
+    def _abort_on(self, ctx: object) -> None:
+        """Let Stop interrupt the llama.cpp context `ctx` (the chat's, the completion's)."""
+        if self._abort_callback is None:
+            return
+        import llama_cpp
+
+        llama_cpp.llama_set_abort_callback(
+            ctx, self._abort_callback, ctypes.cast(self._abort_flag, ctypes.c_void_p)
+        )
 
     def _require(self) -> llama_cpp.Llama:
         if self._llm is None:
@@ -277,39 +299,48 @@ class LocalBackend:
     def infill(
         self, prefix: str, suffix: str, params: GenerationParams, cancel: threading.Event
     ) -> Iterator[str]:
-        """Yield the middle between `prefix` and `suffix`, from a prompt built as tokens.
+        """Yield what belongs between `prefix` and `suffix` (the whole texts before and after
+        the cursor: the lines round it are chosen here, within a token budget).
 
-        The prompt is `<PRE> prefix <SUF> suffix <MID>` with the vocabulary's own FIM
-        tokens (not `create_completion(suffix=…)`, which puts token 0 where they belong).
+        The prompt is a token list with the vocabulary's own FIM tokens in `fim_order` (never
+        `create_completion(suffix=…)`, which puts token 0 where they belong), evaluated in a
+        context of its own whose cache survives keystrokes and chat replies; it ends at any
+        end-of-generation token (`<EOT>`, end of text). A model without FIM tokens completes
+        the prefix alone as raw text, and says so once (`last_note`, `FALLBACK_NOTE`).
 
         Raises:
-            GenerationError: no model, or the model has no fill-in-the-middle tokens.
+            GenerationError: no model, or llama.cpp failed.
         """
-        llm = self._require()
-        pre, suf, mid = self._fim_tokens()
-        if min(pre, suf, mid) < 0:
-            raise GenerationError(
-                f"{self._info.name if self._info else 'This model'} cannot fill in the middle "
-                "(its vocabulary has no FIM tokens)."
-            )
-        tokens = [pre, *self.tokenize(prefix), suf, *self.tokenize(suffix), mid]
-        ends = {llm.token_eos(), *self._vocab_ids("eot")}
+        self._require()
+        completer = self._completer
+        assert completer is not None
+        self._note = ""
+        if completer.fim is None and not self._fallback_told:
+            self._fallback_told = True
+            self._note = FALLBACK_NOTE
+        prompt = completer.prompt(prefix, suffix, params.max_tokens, self.fim_order)
 
         def start() -> Iterator[str]:
-            made: list[int] = []
-            for token in llm.generate(
-                tokens,
-                temp=params.temperature,
-                top_p=params.top_p,
-                repeat_penalty=params.repeat_penalty,
-            ):
-                if token in ends or len(made) >= params.max_tokens:
-                    self._finish_reason = "stop" if token in ends else "length"
-                    return
-                made.append(token)
-                yield llm.detokenize([token]).decode("utf-8", errors="ignore")
+            yield from completer.stream(prompt, params, cancel)
+            self._finish_reason = completer.finish_reason
 
         yield from self._stream(start, cancel, lambda piece: piece)
+
+    @property
+    def last_prompt_tokens(self) -> list[int]:
+        """The tokens of the last inline-completion prompt (for tests and the benchmark)."""
+        return self._completer.last_prompt_tokens if self._completer else []
+
+    @property
+    def last_prompt_reuse(self) -> tuple[int, int] | None:
+        """(prompt tokens, of them served from the cache) of the last inline completion."""
+        return self._completer.last_reuse if self._completer else None
+
+    @property
+    def last_note(self) -> str:
+        """What the last inline completion wants the learner told ("" mostly):
+        `FALLBACK_NOTE` at the first one on a model without FIM tokens."""
+        return self._note
 
     def _stream(
         self,
@@ -353,25 +384,16 @@ class LocalBackend:
             self._abort_flag[0] = b"\x00"
             self._disarm()
 
-    def _vocab_ids(self, *names: str) -> list[int]:
-        """The vocabulary's special tokens `llama_vocab_<name>` (-1 where it has none)."""
-        import llama_cpp
-
-        llm = self._require()
-        vocab = llama_cpp.llama_model_get_vocab(llm._model.model)  # type: ignore[union-attr]
-        return [int(getattr(llama_cpp, f"llama_vocab_{name}")(vocab)) for name in names]
-
-    def _fim_tokens(self) -> tuple[int, int, int]:
-        pre, suf, mid = self._vocab_ids("fim_pre", "fim_suf", "fim_mid")
-        return pre, suf, mid
-
     @property
     def capabilities(self) -> Capabilities:
-        """FIM when the vocabulary has its three tokens; exact token counts; GPU or CPU."""
-        if self._llm is None or self._info is None:
+        """FIM when the vocabulary has its three tokens (else the prefix fallback); exact
+        token counts; GPU or CPU. Any thread: reads what the load found."""
+        if self._llm is None or self._info is None or self._completer is None:
             return Capabilities(fim=False, exact_tokens=True, where="cpu")
+        fim = self._completer.fim is not None
         return Capabilities(
-            fim=min(self._fim_tokens()) >= 0,
+            fim=fim,
+            fim_fallback=not fim,
             exact_tokens=True,
             where="gpu" if self._info.on_gpu else "cpu",
         )

@@ -13,6 +13,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+from app.core.completion import FULL, MODES
 from app.core.models import ModelSpec
 from app.core.prompts.plan import PromptPlan
 from app.llm.backend import CancelFlag, ChatMessage, GenerationParams
@@ -76,13 +77,33 @@ class ChatRequest(_Request):
 
 @dataclass(frozen=True)
 class InfillRequest(_Request):
-    """Fill in the middle: what belongs at the cursor between `prefix` and `suffix`."""
+    """Inline completion: what belongs at the cursor between `prefix` and `suffix`.
+
+    The handle's chunks, joined, are the proposal itself, already shaped by
+    `app.core.completion.ProposalShaper` (cut to `mode`, what repeats the code after the
+    cursor left out, nothing at all for a blank one); its `StreamStats` tell the share of the
+    prompt served from the cache and any `note` for the status bar.
+
+    Attributes:
+        prefix: all the text before the cursor (the backend chooses the lines round it by
+            tokens; do not cut it: the window is anchored to line numbers from the top).
+        suffix: all the text after the cursor.
+        language: the language id of the file (`app.core.languages`).
+        params: how to sample (greedy, 64 tokens at most by default).
+        mode: `app.core.completion.LINE` (the rest of the current line) or `FULL` (several
+            lines, up to a blank line after a complete block, 8 at most).
+    """
 
     prefix: str
     suffix: str
     language: str
     params: GenerationParams = GenerationParams(max_tokens=64, temperature=0.0)
+    mode: str = FULL
     lane = Lane.COMPLETION
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown completion mode {self.mode!r} (expected one of {MODES})")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.core.completion import ProposalShaper
 from app.core.gguf import ModelFileError
 from app.core.prompts.budget import fit_prompt
 from app.core.prompts.plan import FittedPrompt
@@ -97,6 +98,10 @@ class LlmWorker(QObject):
         pending: list[str] = []
         last_emit = 0.0
         failure = ""
+        shaper = None
+        if isinstance(request, InfillRequest):  # its chunks are the proposal itself
+            shaper = ProposalShaper(request.prefix, request.suffix, request.mode)
+        pieces: Iterator[str] | tuple = ()
         try:
             messages = None
             if isinstance(request, ChatRequest) and request.plan is not None:
@@ -106,22 +111,28 @@ class LlmWorker(QObject):
                 now = time.perf_counter()
                 stats.tokens += 1
                 stats.token_times.append(now)
-                pending.append(piece)
+                pending.append(piece if shaper is None else shaper.feed(piece))
                 if stats.first_token_s is None:
                     stats.first_token_s = now - started
                 # Coalesce pieces that come faster than the panel repaints: fewer wake-ups
                 # of the UI thread, which shares the CPU cores with llama.cpp.
-                if now - last_emit >= COALESCE_S or request.cancel.is_set():
+                if (now - last_emit >= COALESCE_S or request.cancel.is_set()) and any(pending):
                     self.sig_chunk_generated.emit(request.request_id, "".join(pending))
                     pending.clear()
                     last_emit = now
-                if request.cancel.is_set():
+                if request.cancel.is_set() or (shaper is not None and shaper.done):
                     break
+            if shaper is not None and not request.cancel.is_set():
+                pending.append(shaper.finish())
         except GenerationError as exc:
             failure = str(exc)
         except Exception as exc:  # noqa: BLE001 - keep the worker alive for the next request
             failure = f"The model failed: {exc}"
-        if pending:  # what arrived before the end, always before the end signal
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:  # a proposal complete before the model was done: stop it
+                close()
+        if any(pending):  # what arrived before the end, always before the end signal
             self.sig_chunk_generated.emit(request.request_id, "".join(pending))
         if failure:
             self.sig_generation_failed.emit(request.request_id, failure)
@@ -130,6 +141,10 @@ class LlmWorker(QObject):
         stats.stopped = request.cancel.is_set()
         reason = getattr(self._backend, "last_finish_reason", None)
         stats.truncated = not stats.stopped and reason == "length"
+        if isinstance(request, InfillRequest):
+            reuse = getattr(self._backend, "last_prompt_reuse", None)
+            stats.prompt_tokens, stats.reused_tokens = reuse or (0, 0)
+            stats.note = getattr(self._backend, "last_note", "") or ""
         self.sig_generation_finished.emit(request.request_id, stats)
 
     def _fit(self, request: ChatRequest) -> FittedPrompt:
