@@ -1,4 +1,4 @@
-"""The `codetutor` command: the GUI by default, plus doctor, bench and lessons check."""
+"""The `codetutor` command: the GUI by default, plus doctor, bench, lessons check and models."""
 
 from __future__ import annotations
 
@@ -131,6 +131,13 @@ def run_lessons_check(args: argparse.Namespace) -> int:
     return check_main(args.paths, sys.stdout)
 
 
+def run_models(args: argparse.Namespace) -> int:
+    """List, download, verify, remove or add models."""
+    from app.models_cli import run_models as models_main
+
+    return models_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     from app import __version__
@@ -153,10 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     lsub = lessons.add_subparsers(dest="lessons_command", required=True)
     check = lsub.add_parser("check", help="validate courses (default: the built-in ones)")
     check.add_argument("paths", nargs="*", help="course or lesson folders")
+    from app.models_cli import add_parser as add_models_parser
+
+    add_models_parser(sub)
     return parser
 
 
-COMMANDS = ("gui", "doctor", "bench", "lessons")
+COMMANDS = ("gui", "doctor", "bench", "lessons", "models")
 
 
 def with_command(argv: list[str]) -> list[str]:
@@ -184,4 +194,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_bench(args)
     if args.command == "lessons":
         return run_lessons_check(args)
+    if args.command == "models":
+        return run_models(args)
     return run_gui(args)
