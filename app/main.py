@@ -20,6 +20,7 @@ from app.runner import sandbox
 from app.settings import Settings
 from app.state import SessionState
 from app.ui.common.actions import SPECS, ActionId
+from app.ui.editor.completion import CompletionController
 from app.ui.editor.widget import CodeEditor
 from app.ui.lessons.controller import LessonController
 from app.ui.main_window import MainWindow
@@ -135,6 +136,7 @@ def build_app(
     window.sig_closing.connect(runner.shutdown)
     window.sig_closing.connect(tutor.shutdown)
     _wire_tutor(window, tutor, lessons, run, store)
+    _wire_completion(window, service, lessons, settings)
 
     def tutor_context() -> TutorContext:
         editor = window.editor
@@ -278,6 +280,29 @@ def _wire_tutor(
 
     actions.connect(ActionId.EXPORT_CONVERSATION, export)
     refresh()
+
+
+def _wire_completion(
+    window: MainWindow, service: LlmService, lessons: LessonController, settings: Settings
+) -> CompletionController:
+    """Inline completion: the lesson's mode, the toolbar switch and the status bar."""
+    completion = CompletionController(window.editor, service)
+    toggle = window.actions[ActionId.INLINE_COMPLETION]
+    enabled = bool(settings.get("editor.inline_completion"))
+    toggle.setChecked(enabled)
+    completion.set_enabled(enabled)
+    toggle.toggled.connect(completion.set_enabled)
+
+    def on_lesson_opened(lesson: Lesson | BrokenLesson) -> None:
+        completion.set_mode(lesson.policy.completion if isinstance(lesson, Lesson) else "off")
+
+    lessons.sig_lesson_opened.connect(on_lesson_opened)
+    window.document.sig_free_file_opened.connect(lambda _name: completion.set_mode("full"))
+    completion.sig_status.connect(lambda text: window.show_status(text, 6000))
+    completion.sig_latency.connect(
+        lambda ms: window.status.showMessage(f"Completion in {ms:.0f} ms", 3000)
+    )
+    return completion
 
 
 def _tip(action_id: ActionId) -> str:

@@ -166,6 +166,15 @@ SCHEMA: dict[str, Setting] = {
             ),
         ),
         Setting(
+            "editor.inline_completion",
+            True,
+            "whether inline completion proposes code by itself",
+            help=(
+                "Grey proposals at the cursor after a pause in typing; Tab accepts, Esc "
+                "dismisses, Ctrl+Space asks. A lesson may turn completion off."
+            ),
+        ),
+        Setting(
             "lessons.extra_dirs",
             [],
             "extra lesson folders",

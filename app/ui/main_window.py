@@ -65,6 +65,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.ZOOM_RESET,
             ActionId.WORD_WRAP,
             ActionId.LESSONS_COLUMN,
+            ActionId.INLINE_COMPLETION,
             None,
             ActionId.NEXT_PANEL,
             ActionId.PREVIOUS_PANEL,
@@ -113,6 +114,8 @@ TOOLBAR = (
     ActionId.EXPLAIN,
     ActionId.DEBUG,
     ActionId.DOCUMENT,
+    None,
+    ActionId.INLINE_COMPLETION,
 )
 EDITOR_MENU = (
     ActionId.UNDO,

@@ -36,6 +36,7 @@ class ActionId(enum.Enum):
     ZOOM_RESET = "zoom_reset"
     WORD_WRAP = "word_wrap"
     LESSONS_COLUMN = "lessons_column"
+    INLINE_COMPLETION = "inline_completion"
     NEXT_PANEL = "next_panel"
     PREVIOUS_PANEL = "previous_panel"
     EXPLAIN = "explain"
@@ -92,6 +93,12 @@ SPECS: dict[ActionId, ActionSpec] = {
     ActionId.WORD_WRAP: ActionSpec("&Word Wrap", "Alt+Z", "Wrap long lines", checkable=True),
     ActionId.LESSONS_COLUMN: ActionSpec(
         "&Lessons Column", "Ctrl+B", "Show or hide the lessons column", checkable=True
+    ),
+    ActionId.INLINE_COMPLETION: ActionSpec(
+        "Inline &Completion",
+        None,
+        "Grey code proposals at the cursor (Tab accepts, Esc dismisses, Ctrl+Space asks)",
+        checkable=True,
     ),
     ActionId.NEXT_PANEL: ActionSpec("Next &Panel", "Ctrl+Tab", window_wide=True),
     ActionId.PREVIOUS_PANEL: ActionSpec("Pre&vious Panel", "Ctrl+Shift+Tab", window_wide=True),
