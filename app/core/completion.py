@@ -19,10 +19,6 @@ MODES = (LINE, FULL)
 
 MAX_LINES = 8
 """The most lines a `FULL` proposal has."""
-FIM_BUDGET_TOKENS = 512
-"""Tokens of code sent round the cursor (prefix and suffix together, FIM tokens apart). On the
-2-core CPU the starter evaluates ~400 prompt tokens/s: a cold 512-token prompt takes ~1.3 s,
-so the cache (`app.llm.fim`) matters more than a longer window."""
 PREFIX_SHARE = 0.75
 """The prefix's share of the budget (llama.cpp's server also keeps 3:1); the two parts are
 budgeted apart, so the suffix's window does not move while the prefix grows."""

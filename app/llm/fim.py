@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import codecs
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.core.completion import FIM_BUDGET_TOKENS, PREFIX_SHARE, fim_window
+from app.core.completion import PREFIX_SHARE, fim_window
 from app.llm.backend import GenerationError, GenerationParams
 
 if TYPE_CHECKING:
@@ -41,8 +42,19 @@ prefix before the cursor stay cached, while PSM must evaluate the whole suffix a
 each keystroke."""
 
 COMPLETION_CONTEXT_TOKENS = 1024
-"""The completion context's length: the FIM window (`app.core.completion.FIM_BUDGET_TOKENS`),
-four FIM/BOS tokens, and room for the proposal."""
+"""The completion context's length: the window (at most `MAX_BUDGET`), four FIM/BOS tokens,
+and room for the proposal."""
+FIRST_BUDGET = 256
+"""Tokens of code sent round the cursor (prefix and suffix together, FIM tokens apart) until
+the model's prompt speed is known."""
+MIN_BUDGET, MAX_BUDGET = 128, 768
+COLD_SECONDS = 0.4
+"""The window is what this machine evaluates in this time, between `MIN_BUDGET` and
+`MAX_BUDGET` tokens: a prompt nothing of which is cached (the cursor moved) should still come
+back within the editor's 600 ms. It is chosen again only for such a prompt, so it never moves
+the window (and throws the cache away) while the learner types. The starter on 2 CPU cores
+evaluates ~400 tokens/s: 128-192 tokens, a dozen lines before the cursor and a few after;
+Code Llama 7B on a GPU evaluates thousands: 768."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class CompletionContext:
         self.n_ctx = self._ctx.n_ctx()
         self.cached: list[int] = []
         self.reused = 0
+        self.prompt_rate: float | None = None  # prompt tokens evaluated a second, lately
         self.finish_reason: str | None = None
         if prepare is not None:
             prepare(self._ctx.ctx)
@@ -181,7 +194,9 @@ class CompletionContext:
 
     def _eval(self, tokens: Sequence[int], cancel: threading.Event) -> None:
         """Decode `tokens` after the cached ones, a batch at a time; on a failure (or Stop)
-        the partly decoded batch is dropped from the cache."""
+        the partly decoded batch is dropped from the cache. Notes `prompt_rate` (32 tokens
+        or more)."""
+        started = time.perf_counter()
         for at in range(0, len(tokens), self._n_batch):
             if cancel.is_set():
                 raise RuntimeError("stopped")
@@ -193,6 +208,9 @@ class CompletionContext:
                 self._ctx.kv_cache_seq_rm(0, len(self.cached), -1)
                 raise
             self.cached.extend(batch)
+        if len(tokens) >= 32:
+            rate = len(tokens) / max(time.perf_counter() - started, 1e-6)
+            self.prompt_rate = rate if self.prompt_rate is None else (self.prompt_rate + rate) / 2
 
     def _sampler(self, params: GenerationParams) -> object:
         """A sampler chain as llama-cpp-python's `Llama.generate` builds it (greedy at
@@ -270,6 +288,8 @@ class InlineCompleter:
         self.last_prompt_tokens: list[int] = []
         self.last_reuse: tuple[int, int] | None = None
         self.finish_reason: str | None = None
+        self.budget = FIRST_BUDGET
+        """The window's size in tokens now (`COLD_SECONDS`)."""
 
     def close(self) -> None:
         """Free the completion context."""
@@ -318,7 +338,19 @@ class InlineCompleter:
             GenerationError: no room for a completion context.
         """
         context = self.context()
-        budget = max(16, min(FIM_BUDGET_TOKENS, context.n_ctx - 4 - max(16, max_tokens)))
+        room = context.n_ctx - 4 - max(16, max_tokens)
+        tokens = self._prompt(prefix, suffix, min(self.budget, room), order)
+        cold = common_prefix(context.cached, tokens) < len(tokens) // 2
+        if cold and context.prompt_rate is not None:  # evaluated whole anyway: resize
+            budget = int(context.prompt_rate * COLD_SECONDS) // 64 * 64
+            budget = max(MIN_BUDGET, min(MAX_BUDGET, room, budget))
+            if budget != self.budget:
+                self.budget = budget
+                tokens = self._prompt(prefix, suffix, budget, order)
+        return tokens
+
+    def _prompt(self, prefix: str, suffix: str, budget: int, order: str) -> list[int]:
+        budget = max(16, budget)
         if self.fim is None:
             before, _ = fim_window(prefix, "", budget, self.count, prefix_share=1.0)
             tokens = self.text_tokens(before)[-budget:]

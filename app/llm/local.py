@@ -337,6 +337,12 @@ class LocalBackend:
         return self._completer.last_reuse if self._completer else None
 
     @property
+    def fim_budget(self) -> int:
+        """Tokens of code the inline-completion window holds now (`app.llm.fim.COLD_SECONDS`;
+        0 before a model is loaded)."""
+        return self._completer.budget if self._completer else 0
+
+    @property
     def last_note(self) -> str:
         """What the last inline completion wants the learner told ("" mostly):
         `FALLBACK_NOTE` at the first one on a model without FIM tokens."""

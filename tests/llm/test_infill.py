@@ -4,12 +4,13 @@ of the starter model, and the KV cache kept between keystrokes and across chat r
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
-from app.core.completion import FIM_BUDGET_TOKENS, LINE
+from app.core.completion import LINE
 from app.llm.backend import ChatMessage, GenerationParams
-from app.llm.fim import FALLBACK_NOTE, PSM, SPM, text_pieces
+from app.llm.fim import FALLBACK_NOTE, MAX_BUDGET, MIN_BUDGET, PSM, SPM, text_pieces
 from app.llm.local import LocalBackend
 from app.llm.requests import InfillRequest
 
@@ -135,7 +136,7 @@ def test_successive_keystrokes_are_served_from_the_cache(qtbot, fim_service):
     for typed in range(1, 12):
         request = InfillRequest(before + "result = step_3("[:typed], after, "python", PARAMS)
         _, stats = complete(qtbot, fim_service, request)
-        assert stats.prompt_tokens > 300
+        assert stats.prompt_tokens > 100
         shares.append(stats.reuse_share)
     assert shares[0] < 0.5 and min(shares[1:]) > 0.9
 
@@ -158,16 +159,17 @@ def test_a_chat_reply_between_keystrokes_keeps_the_completion_cache(qtbot, fim_s
 
 
 def test_huge_texts_keep_the_prompt_within_budget(fim_backend):
-    """A 100 kB single line and a 10,000-line file both give a prompt within the budget
-    (and near it: the window is filled, not emptied)."""
+    """A 100 kB single line and a 10,000-line file both give a prompt within the window's
+    budget (and near it: the window is filled, not emptied), a budget within its bounds."""
     line = "values = [" + ", ".join(str(i) for i in range(20_000)) + "]"
     assert len(line) > 100_000
     big = program(10_000)
     cursor = big.index("def step_1000(")
     for before, after in [(line[:50_000], line[50_000:]), (big[:cursor], big[cursor:])]:
         infill(fim_backend, before, after)
-        tokens = fim_backend.last_prompt_tokens
-        assert FIM_BUDGET_TOKENS // 2 < len(tokens) <= FIM_BUDGET_TOKENS + 3
+        tokens, budget = fim_backend.last_prompt_tokens, fim_backend._completer.budget
+        assert MIN_BUDGET <= budget <= MAX_BUDGET
+        assert budget // 2 < len(tokens) <= budget + 3
 
 
 def test_non_ascii_code_is_sent_and_proposed_whole(fim_backend):
@@ -199,10 +201,30 @@ def test_line_mode_through_the_service_is_one_line(qtbot, fim_service):
         code[:cursor], code[cursor:], "python", GenerationParams(max_tokens=24), mode=LINE
     )
     proposal, stats = complete(qtbot, fim_service, request)
-    assert "\n" not in proposal and stats.prompt_tokens > 100 and not stats.stopped
+    assert "\n" not in proposal and stats.prompt_tokens > 50 and not stats.stopped
 
 
 def test_an_unknown_completion_mode_is_refused():
     """InfillRequest accepts only the modes core knows."""
     with pytest.raises(ValueError, match="unknown completion mode"):
         InfillRequest("a", "b", "python", mode="paragraph")
+
+
+def test_the_worker_sends_the_shaped_proposal_and_stops_the_model(qtbot):
+    """Through the service, an InfillRequest's chunks are the shaped proposal (here: the
+    block up to its blank line) and the model is stopped there, not run to max_tokens."""
+    from fakes.backends import ScriptedBackend
+
+    from app.core.models import ModelSpec
+    from app.llm.service import LlmService
+
+    raw = "\n    total = a + b\n    return total\n\ndef more():\n" + " pass" * 40
+    backend = ScriptedBackend(raw)
+    service = LlmService(backend)
+    with qtbot.waitSignal(service.sig_model_loaded, timeout=5000):
+        service.load_model(ModelSpec(Path("scripted.gguf"), "Scripted"))
+    request = InfillRequest("def add(a, b):", "\n", "python", GenerationParams(max_tokens=60))
+    proposal, stats = complete(qtbot, service, request)
+    service.shutdown()
+    assert proposal == "\n    total = a + b\n    return total"
+    assert stats.tokens < 10 and not stats.truncated
