@@ -24,6 +24,10 @@ EFFICIENCY = {"gpu": 0.55, "unified": 0.65, "cpu": 0.6}
 """Share of the memory bandwidth llama.cpp reaches when decoding (llama.cpp's own benchmarks
 land around these)."""
 
+MAX_SPEED = 200.0
+"""No estimate above this many tokens/s: per-token costs (kernel launches, sampling, the
+Python side) bound small models, whatever the memory bandwidth."""
+
 MIN_USEFUL_SPEED = 4.0
 """Below this many tokens/s a tutor's answer takes minutes: not recommended."""
 
@@ -120,7 +124,7 @@ def about(tokens_per_s: float | None) -> int:
 
 
 def _speed(weights: int, bandwidth: int, kind: str) -> float:
-    return EFFICIENCY[kind] * bandwidth / max(weights, 1)
+    return min(MAX_SPEED, EFFICIENCY[kind] * bandwidth / max(weights, 1))
 
 
 def fit(entry: CatalogEntry, hw: Hardware, n_ctx: int) -> Fit:

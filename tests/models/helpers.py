@@ -19,18 +19,18 @@ BIG_BYTES = 12 * 1024 * 1024 + 12345
 """The "big" file: more than 10 MB, so a download spans many read chunks."""
 
 
-def entry_for(name: str, data: bytes, *, sha256: str | None | bool = True, **extra) -> CatalogEntry:
-    """A catalog entry for `data` served as `name` by the fake hub (sha256 True: the real one,
-    None: unknown, a string: that one)."""
+def entry_for(stem: str, data: bytes, *, sha256: str | None | bool = True, **extra) -> CatalogEntry:
+    """A catalog entry for `data` served as `stem`.gguf by the fake hub (sha256 True: the real
+    one, None: unknown, a string: that one); `extra` overrides fields."""
     sha = hashlib.sha256(data).hexdigest() if sha256 is True else sha256 or None
     fields = dict(
-        id=f"{name}.Q4_1",
-        model_id=name,
-        name=f"Test {name}",
+        id=f"{stem}.Q4_1",
+        model_id=stem,
+        name=f"Test {stem}",
         family="instruct",
         parameters="135M",
         quant="Q4_1",
-        file=f"{name}.gguf",
+        file=f"{stem}.gguf",
         size=len(data),
         sha256=sha,
         repo=REPO,
