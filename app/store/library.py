@@ -19,7 +19,6 @@ import errno
 import hashlib
 import json
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +29,11 @@ from app.core.catalog import CatalogEntry, local_entry, local_entry_toml, unique
 from app.core.gguf import ModelFileError, inspect_gguf
 from app.core.hardware import download_gb
 from app.core.models import StarterModelMissingError, starter_model_path
+from app.store.records import Records
 
 HASH_CHUNK = 8 << 20
 RECORDS = ".codetutor/records.json"
+"""What is known of the files (checks, the hub's checksums, failures), in the learner's store."""
 PARTIAL_DIR = ".partial"
 QUARANTINE_DIR = ".quarantine"
 LOCAL_CATALOG = "models.toml"
@@ -144,9 +145,7 @@ class ModelLibrary:
         self.user_dir = Path(user_dir)
         self.shared_dir = Path(shared_dir) if shared_dir else None
         self._is_writable = is_writable
-        self._lock = threading.RLock()
-        self._records: dict[str, dict] | None = None
-        self.load_problem: str | None = None
+        self.records = Records(self.user_dir / RECORDS)
 
     # --- where files go --------------------------------------------------------------
 
@@ -180,86 +179,24 @@ class ModelLibrary:
             found.append((self.shared_dir / entry.file, True))
         return found
 
-    # --- records -------------------------------------------------------------------------
+    # --- records ------------------------------------------------------------------------
 
-    def _load(self) -> dict[str, dict]:
-        if self._records is None:
-            path = self.user_dir / RECORDS
-            records: dict[str, dict] = {"checked": {}, "expected": {}, "failures": {}}
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(data, dict):
-                    for key in records:
-                        if isinstance(data.get(key), dict):
-                            records[key] = data[key]
-            except FileNotFoundError:
-                pass
-            except (OSError, ValueError) as exc:
-                self.load_problem = (
-                    f"The model store's record “{path}” could not be read ({exc}); models "
-                    "will be checked again."
-                )
-            self._records = records
-        return self._records
-
-    def _save(self) -> None:
-        path = self.user_dir / RECORDS
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, json.dumps(self._load(), indent=1, sort_keys=True))
-        except OSError:
-            pass  # a read-only home: the checks are redone next time, nothing is lost
-
-    def _record_check(self, path: Path, sha: str | None, ok: bool, how: str, note: str) -> None:
-        st = path.stat()
-        with self._lock:
-            self._load()["checked"][str(path.absolute())] = {
-                "size": st.st_size,
-                "mtime_ns": st.st_mtime_ns,
-                "sha256": sha,
-                "ok": ok,
-                "how": how,
-                "note": note,
-            }
-            self._save()
-
-    def _check_of(self, path: Path) -> dict | None:
-        with self._lock:
-            record = self._load()["checked"].get(str(path.absolute()))
-        if not isinstance(record, dict):
-            return None
-        try:
-            st = path.stat()
-        except OSError:
-            return None
-        if record.get("size") != st.st_size or record.get("mtime_ns") != st.st_mtime_ns:
-            return None  # the file changed since: check again
-        return record
+    @property
+    def load_problem(self) -> str | None:
+        """A sentence when the record file could not be read (files are checked again)."""
+        return self.records.load_problem
 
     def note_expected(self, entry: CatalogEntry, sha256: str) -> None:
         """Remember the sha256 the hub gave for `entry`'s file (checked after download)."""
-        with self._lock:
-            self._load()["expected"][entry.file] = sha256
-            self._save()
+        self.records.set_expected(entry.file, sha256)
 
     def expected_sha256(self, entry: CatalogEntry) -> str | None:
         """The sha256 `entry`'s file must have: the catalog's, else the hub's when we asked."""
-        if entry.sha256:
-            return entry.sha256
-        with self._lock:
-            value = self._load()["expected"].get(entry.file)
-        return value if isinstance(value, str) else None
+        return entry.sha256 or self.records.expected(entry.file)
 
     def note_failure(self, entry: CatalogEntry, message: str | None) -> None:
         """Remember why `entry` failed (shown until the next try), or forget it (None)."""
-        with self._lock:
-            failures = self._load()["failures"]
-            if message is None:
-                if failures.pop(entry.id, None) is None:
-                    return
-            else:
-                failures[entry.id] = message
-            self._save()
+        self.records.set_failure(entry.id, message)
 
     # --- states --------------------------------------------------------------------------
 
@@ -296,7 +233,7 @@ class ModelLibrary:
         for path, shared in self.candidates(entry):
             if not path.is_file():
                 continue
-            record = self._check_of(path)
+            record = self.records.check_of(path)
             if record is None:
                 unchecked = unchecked or ModelStatus(
                     entry, ModelState.UNCHECKED, path, total=entry.size, shared=shared
@@ -328,8 +265,7 @@ class ModelLibrary:
             return ModelStatus(entry, ModelState.PAUSED, part, part.stat().st_size, total)
         if bad is not None:
             return bad
-        with self._lock:
-            failure = self._load()["failures"].get(entry.id)
+        failure = self.records.failure(entry.id)
         if failure:
             return ModelStatus(entry, ModelState.FAILED, total=entry.size, message=str(failure))
         return ModelStatus(entry, ModelState.NOT_DOWNLOADED, total=entry.size)
@@ -359,7 +295,7 @@ class ModelLibrary:
             return self.status(entry)
         problems: list[str] = []
         for path, shared in self.candidates(entry):
-            if not path.is_file() or self._check_of(path) is not None:
+            if not path.is_file() or self.records.check_of(path) is not None:
                 continue
             problem = self.check_file(entry, path, shared, progress, stop)
             if problem:
@@ -383,7 +319,7 @@ class ModelLibrary:
             if expected:
                 actual = sha256_of(path, progress, stop)
                 if actual == expected:
-                    self._record_check(path, actual, True, "sha256", "")
+                    self.records.check(path, actual, True, "sha256", "")
                     return None
                 reason = (
                     f"its sha256 is {actual[:12]}…, not the expected {expected[:12]}… (a damaged "
@@ -392,7 +328,7 @@ class ModelLibrary:
             else:
                 inspect_gguf(path)
                 note = "not verified: no checksum is known; its GGUF structure is complete"
-                self._record_check(path, None, True, "gguf", note)
+                self.records.check(path, None, True, "gguf", note)
                 return None
         except ModelFileError as exc:
             reason = str(exc)
@@ -406,7 +342,7 @@ class ModelLibrary:
                 f"the copy in the shared store “{path}” is damaged: {reason}. It is not used; "
                 "tell your administrator."
             )
-            self._record_check(path, None, False, "sha256", message)
+            self.records.check(path, None, False, "sha256", message)
             return message
         moved = self.quarantine(path, "checksum-mismatch")
         message = (
@@ -436,9 +372,9 @@ class ModelLibrary:
         with contextlib.suppress(OSError):
             Path(f"{part}.json").unlink()
         if sha:
-            self._record_check(target, sha, True, "sha256", "")
+            self.records.check(target, sha, True, "sha256", "")
         else:
-            self._record_check(target, None, True, "gguf", "not verified: no checksum is known")
+            self.records.check(target, None, True, "gguf", "not verified: no checksum is known")
         self.note_failure(entry, None)
         return target
 
