@@ -167,6 +167,11 @@ class ModelManagerDialog(QDialog):
             self.table.selectRow(0)
         self._update_buttons()
 
+    def set_hardware(self, hardware: Hardware) -> None:
+        """Show the hardware check's (new) result: fit column and recommendation."""
+        self.hardware = hardware
+        self.reload()
+
     def row_of(self, entry_id: str) -> int:
         """The table row of `entry_id` (-1 when absent)."""
         return next((i for i, e in enumerate(self.entries) if e.id == entry_id), -1)

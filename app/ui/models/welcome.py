@@ -5,6 +5,8 @@ dialog, and the starter model answers while the download runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -26,8 +28,11 @@ FALLBACK_MODEL = "codellama-7b-instruct"
 """Offered when the hardware check recommends nothing (the smallest Instruct model)."""
 
 
-def first_run(settings: Settings) -> bool:
-    """Whether to show the welcome: no model chosen yet (`model.path` empty)."""
+def first_run(settings: Settings, dismissed: Path | None = None) -> bool:
+    """Whether to show the welcome: no model chosen yet (`model.path` empty) and the welcome
+    not closed before (the file `dismissed` does not exist)."""
+    if dismissed is not None and dismissed.exists():
+        return False
     return not str(settings.get("model.path") or "").strip()
 
 
@@ -58,9 +63,7 @@ class WelcomePanel(QFrame):
         self.recommendation: Recommendation = recommend(
             self.store.catalog.instruct(), hardware, self.store.n_ctx
         )
-        self.entry: CatalogEntry | None = self.recommendation.entry or self.store.find(
-            FALLBACK_MODEL
-        )
+        self.entry: CatalogEntry | None = self._offered()
         title = QLabel("Welcome to Code Tutor", self)
         font = title.font()
         font.setBold(True)
@@ -104,6 +107,18 @@ class WelcomePanel(QFrame):
         layout.addStretch(1)
         jobs.sig_progressed.connect(self._on_jobs_progressed)
         jobs.sig_finished.connect(self._on_jobs_finished)
+        self._refresh()
+
+    def _offered(self) -> CatalogEntry | None:
+        return self.recommendation.entry or self.store.find(FALLBACK_MODEL)
+
+    def set_hardware(self, hardware: Hardware) -> None:
+        """Show the recommendation for the hardware check's (new) result."""
+        if self.entry is not None and self.jobs.running(self.entry.id):
+            return  # a download of the entry offered is under way: keep offering it
+        self.recommendation = recommend(self.store.catalog.instruct(), hardware, self.store.n_ctx)
+        self.entry = self._offered()
+        self.advice_label.setText(self.recommendation.text)
         self._refresh()
 
     def _label(self, text: str) -> QLabel:
