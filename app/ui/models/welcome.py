@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.catalog import CatalogEntry
@@ -120,6 +121,15 @@ class WelcomePanel(QFrame):
         self.entry = self._offered()
         self.advice_label.setText(self.recommendation.text)
         self._refresh()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep room for the wrapped text at this width (a splitter does not ask for it)."""
+        super().resizeEvent(event)
+        layout = self.layout()
+        if layout is not None:
+            needed = layout.totalHeightForWidth(self.width())
+            if needed > 0 and needed != self.minimumHeight():
+                self.setMinimumHeight(needed)
 
     def _label(self, text: str) -> QLabel:
         label = QLabel(text, self)
