@@ -16,7 +16,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -146,6 +146,28 @@ class _PartFile:
 OpenPart = Callable[[Path], BinaryIO]
 
 
+@contextlib.contextmanager
+def exclusive(lock_path: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on `lock_path` (True) or find it held by another download (False).
+    The lock is the operating system's (flock), so a killed process never leaves it behind;
+    where there is no flock (Windows), every download gets it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield True
+        return
+    with lock_path.open("a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def open_part(path: Path) -> BinaryIO:
     """Open a partial download for appending (created if missing)."""
     return path.open("ab")
@@ -255,6 +277,18 @@ class DownloadJob:
             self.library.note_expected(entry, remote.sha256)
         part = self.library.part_path(entry)
         part.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive(Path(f"{part}.lock")) as ours:
+            if not ours:
+                return self._fail(
+                    f"{entry.display_name} is being downloaded already (in another window or "
+                    "terminal): wait for that download, or stop it first.",
+                    resumable=True,
+                )
+            return self._download(part, remote)
+
+    def _download(self, part: Path, remote: RemoteFile) -> Progress:
+        """Fetch (the rest of) the file into `part`, check it and install it."""
+        entry = self.entry
         start = self._resume_point(part, remote)
         needed = remote.size - start + DISK_MARGIN
         free = self._disk_free(part.parent)

@@ -393,3 +393,22 @@ def test_two_jobs_never_share_state(hub, online, library, starter_bytes, big_byt
     for t in threads:
         t.join(60)
     assert [j.last.state for j in jobs] == [ModelState.READY, ModelState.READY]
+
+
+def test_a_second_download_of_the_same_model_is_refused_while_one_runs(
+    hub, online, library, big_bytes
+):
+    """Two windows (or a window and a terminal) downloading one model: the second is told the
+    first is under way, and the first completes unharmed."""
+    hub.add(REPO, "big.gguf", big_bytes, bytes_per_s=8e6)
+    entry = entry_for("big", big_bytes)
+    seen: list[Progress] = []
+    first = DownloadJob(entry, library, online, seen.append)
+    thread = run_in_thread(first.run)
+    wait_for(lambda: seen and seen[-1].done > 1 << 20, 20)
+    second = DownloadJob(entry, ModelLibrary(library.user_dir), online).run()
+    assert second.state is ModelState.FAILED
+    assert "is being downloaded already" in second.message
+    thread.join(30)
+    assert first.last.state is ModelState.READY
+    assert first.last.path.read_bytes() == big_bytes

@@ -152,8 +152,8 @@ class ModelsController(QObject):
     def use(self, spec: ModelSpec) -> None:
         """Load `spec` (the service's worker frees the old model first) and remember it."""
         self.service.load_model(spec)
-        try:
-            self.settings.set_user("model.path", str(spec.path))
+        try:  # the starter is remembered as no file: it moves with the installed package
+            self.settings.set_user("model.path", "" if spec.is_starter else str(spec.path))
             self.settings.set_user("model.chat_format", spec.chat_format or "")
         except (SettingsError, OSError) as exc:
             self.sig_notice.emit(f"The model is loading but could not be remembered: {exc}", True)

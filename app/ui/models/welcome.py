@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from app.core.catalog import CatalogEntry
 from app.core.fit import Recommendation, recommend
+from app.core.gguf import ModelFileError
 from app.core.hardware import Hardware, download_gb
 from app.settings import Settings
 from app.store.download import Progress
@@ -202,7 +203,7 @@ class WelcomePanel(QFrame):
         assert self.entry is not None
         try:
             spec = self.store.spec(self.entry)
-        except OSError as exc:
+        except ModelFileError as exc:
             self._show_progress(str(exc), True)
             return
         self.sig_use_requested.emit(spec)
