@@ -82,7 +82,7 @@ def gb(n: int | float) -> str:
 def download_gb(n: int) -> str:
     """Decimal gigabytes for download and disk sizes, as the hub writes them: "4.1 GB"."""
     if n < 10**9:
-        return f"{max(1, round(n / 10**6))} MB"
+        return f"{round(n / 10**6) if n >= 10**6 or n == 0 else 1} MB"
     return f"{n / 10**9:.1f} GB"
 
 

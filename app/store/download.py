@@ -228,7 +228,7 @@ class DownloadJob:
         if now - self._last_report < REPORT_INTERVAL_S and done < self._total:
             return
         self._last_report = now
-        eta = (self._total - done) / speed if speed else None
+        eta = (self._total - done) / speed if speed and done < self._total else None
         self._emit(Progress(self.entry.id, ModelState.DOWNLOADING, done, self._total, speed, eta))
 
     def _fail(self, message: str, done: int = 0, resumable: bool = False) -> Progress:
