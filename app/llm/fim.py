@@ -4,12 +4,14 @@ across the tutor's chat replies.
 
 Thread contract: used only from the LLM worker's thread, like the backend that owns it.
 
-Why a second context (measured on the starter model, 2 CPU cores, README "Inline completion"):
-the chat's context cannot keep both conversations' tokens, and swapping the completion's state
-in and out (`Llama.save_state` / `load_state`) cost 18-155 ms to save and 260 ms to restore
-for 264 tokens, each time a chat reply comes between two keystrokes. A second context costs
-its KV memory once (n_ctx × layers × 2 × KV width × 2 bytes: 23 kB a token for the starter,
-512 kB for Code Llama 7B) and nothing per switch.
+Why a second context (measured by `python -m app.bench --fim`, starter model, 2 CPU cores,
+two runs): the chat's context cannot hold both conversations' tokens, and swapping the
+completion's state out and in around a chat reply (`Llama.save_state` / `load_state`) cost
+20-22 ms to save and 18 ms to restore for 450 tokens (10.4 MB) each time, growing with the
+model (Code Llama 7B: 512 kB a token, 230 MB for those 450), and it still throws the chat's own
+cached prefix away. A second context costs its KV memory once (`COMPLETION_CONTEXT_TOKENS` ×
+layers × 2 × KV width × 2 bytes: 24 MB for the starter, 512 MB for Code Llama 7B) and nothing
+per switch: the first completion after a 128-token chat reply found 99.6 % of its prompt cached.
 """
 
 from __future__ import annotations
@@ -32,14 +34,16 @@ PSM = "psm"
 SPM = "spm"
 """Suffix-prefix-middle, in Code Llama's form: `<PRE> <SUF> suffix <MID> prefix` (its
 reference `infilling_prompt_tokens(suffix_first=True)`; llama.cpp's server `--spm-infill`
-writes `<SUF> suffix <PRE> prefix <MID>` instead, a form Code Llama was not trained on)."""
+writes `<SUF> suffix <PRE> prefix <MID>` instead, another model family's form)."""
 FIM_ORDER = SPM
-"""The order used. Measured by `codetutor bench` over 50 completions one keystroke apart at 5
-places in a 200-line file, on the FIM test model (the starter with FIM tokens): the share of
-prompt tokens served from the cache was 0.97 in SPM and 0.75 in PSM (README "Inline
-completion"): typing changes the end of the prefix, which SPM puts last, so the suffix and the
-prefix before the cursor stay cached, while PSM must evaluate the whole suffix again after
-each keystroke."""
+"""The order used, chosen by the share of prompt tokens served from the KV cache, measured by
+`python -m app.bench --fim` on the FIM test model (the starter with FIM tokens; two runs, same
+figures): over 50 completions one keystroke apart, SPM 0.987 and PSM 0.705; after a 128-token
+chat reply 0.991 and 0.689; with a cursor move every 10 keystrokes 0.851 and 0.510. Typing
+changes the end of the prefix, which SPM puts last, so the suffix and the prefix before the
+cursor stay cached, while PSM evaluates the whole suffix again after each keystroke (latency
+p50 33-38 ms in SPM, 148-173 ms in PSM, although the test model, which never learnt FIM,
+ends every PSM proposal at once). Code Llama was trained on both orders."""
 
 COMPLETION_CONTEXT_TOKENS = 1024
 """The completion context's length: the window (at most `MAX_BUDGET`), four FIM/BOS tokens,
