@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.runner import sandbox
 from app.settings import Settings
 from app.state import SessionState
+from app.store.manager import open_model_store
 from app.ui.common.actions import SPECS, ActionId
 from app.ui.editor.completion import CompletionController
 from app.ui.editor.widget import CodeEditor
 from app.ui.lessons.controller import LessonController
 from app.ui.main_window import MainWindow
+from app.ui.models.controller import ModelsController, make_clickable
 from app.ui.run.controller import RunController
 from app.ui.run.processes import ProgramRunner
 from app.ui.tutor.controller import TURNED_OFF, GuardTarget, TutorController
@@ -47,6 +50,7 @@ class AppParts:
     lessons: LessonController
     runner: ProgramRunner
     run: RunController
+    models: ModelsController
 
 
 WINDOW_LAYOUT_KEY = "window.layout"
@@ -137,6 +141,7 @@ def build_app(
     window.sig_closing.connect(tutor.shutdown)
     _wire_tutor(window, tutor, lessons, run, store)
     _wire_completion(window, service, lessons, settings)
+    models = _wire_models(window, service, settings, data_dir)
 
     def tutor_context() -> TutorContext:
         editor = window.editor
@@ -156,7 +161,7 @@ def build_app(
     paths = resolve_paths()
     sandbox.hide([*lessons.roots, data_dir, paths.data_dir, paths.config_dir, paths.cache_dir])
     lessons.reload_courses()
-    return AppParts(service, window, tutor, settings, lessons, runner, run)
+    return AppParts(service, window, tutor, settings, lessons, runner, run, models)
 
 
 TUTOR_ACTIONS = {
@@ -303,6 +308,23 @@ def _wire_completion(
         lambda ms: window.status.showMessage(f"Completion in {ms:.0f} ms", 3000)
     )
     return completion
+
+
+def _wire_models(
+    window: MainWindow, service: LlmService, settings: Settings, data_dir: Path
+) -> ModelsController:
+    """Model ▸ Models…, the status bar's model name, and the first-run welcome."""
+    paths = resolve_paths()
+    store = open_model_store(settings, dataclasses.replace(paths, data_dir=data_dir))
+    models = ModelsController(store, service, settings, window)
+    window.actions.connect(ActionId.MODELS, models.open_manager)
+    make_clickable(window.status.model_label, models.open_manager, "Open the model manager")
+    models.sig_notice.connect(lambda text, error: window.chat.add_info(text, error=error))
+    window.sig_closing.connect(models.shutdown)
+    welcome = models.welcome_panel(window)
+    if welcome is not None:
+        window.show_welcome(welcome)
+    return models
 
 
 def _tip(action_id: ActionId) -> str:

@@ -101,7 +101,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.OPEN_LESSONS_FOLDER,
         ),
     ),
-    ("&Model", (ActionId.OPEN_MODEL, ActionId.STARTER_MODEL)),
+    ("&Model", (ActionId.MODELS, ActionId.OPEN_MODEL, ActionId.STARTER_MODEL)),
     ("&Help", (ActionId.SHORTCUTS, ActionId.ABOUT)),
 )
 MODIFIER_KEYS = (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta)
@@ -243,7 +243,11 @@ class MainWindow(QMainWindow, QtView):
         centre.setSizes([560, 220])
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.addWidget(self.lesson_browser)
-        left.addWidget(self.lesson_panel)
+        lesson_area = QWidget(self)  # the lesson text, and the first-run welcome above it
+        self._lesson_area = QVBoxLayout(lesson_area)
+        self._lesson_area.setContentsMargins(0, 0, 0, 0)
+        self._lesson_area.addWidget(self.lesson_panel, 1)
+        left.addWidget(lesson_area)
         left.setSizes([260, 520])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(left)
@@ -255,6 +259,11 @@ class MainWindow(QMainWindow, QtView):
         self.splitter.setCollapsible(1, False)
         self.setCentralWidget(self.splitter)
         self._splitters = {"main": self.splitter, "left": left, "centre": centre}
+
+    def show_welcome(self, welcome: QWidget) -> None:
+        """Put the first-run welcome between the lesson list and the lesson text; it never
+        blocks the lessons (the learner can start lesson 1 beside it)."""
+        self._lesson_area.insertWidget(0, welcome)
 
     def panels(self) -> list[QWidget]:
         """The panels Ctrl+Tab cycles through, left to right."""

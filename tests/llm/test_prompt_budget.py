@@ -51,8 +51,8 @@ def _real_prompt_tokens(llm, messages) -> int:
 def test_a_huge_file_and_a_long_chat_fit_the_starter_context_by_real_tokens(starter_spec):
     """A 10,000-line file and 200 turns fit in the starter model's 4,096-token context with
     the reply's room kept: the real prompt (chat template and all) is within the budget and
-    fills most of it, the lines around the cursor are there, and the note says what was left
-    out."""
+    fills most of it, the lines around the cursor are there (in the system message), and the
+    note says what was left out."""
     backend = LocalBackend(gpu_supported=False)
     backend.load(starter_spec)
     budget = backend.context_size() - MAX_TOKENS
@@ -63,10 +63,11 @@ def test_a_huge_file_and_a_long_chat_fit_the_starter_context_by_real_tokens(star
     print(f"\nreal prompt tokens {real}, counted {fitted.prompt_tokens}, budget {budget}")
     assert real <= fitted.prompt_tokens <= budget == 4096 - MAX_TOKENS
     assert real >= budget * 0.95  # the room is used, not wasted
-    latest = fitted.messages[-1].content
-    assert all(f"result_{n} = compute(" in latest for n in range(CURSOR - 20, CURSOR + 21))
-    assert "result_1 = compute(" not in latest and "result_10000 = compute(" not in latest
-    assert "# … lines 1–" in latest
+    system, latest = fitted.messages[0].content, fitted.messages[-1].content
+    assert all(f"result_{n} = compute(" in system for n in range(CURSOR - 20, CURSOR + 21))
+    assert "result_1 = compute(" not in system and "result_10000 = compute(" not in system
+    assert "# … lines 1–" in system and "result_" not in latest
+    assert latest.endswith("My question: Why?")
     assert fitted.note.startswith("Left out to fit the model's context: 198 older messages, ")
     assert fitted.note.endswith("–10,000 of main.py.") and "lines 1–" in fitted.note
     assert fitted.messages[1:-1] == plan.history[-2:]
@@ -94,5 +95,5 @@ def test_the_worker_fits_a_plan_for_the_real_model_and_keeps_the_reply_room(
     fitted = handle.fitted
     assert events[0] == "fitted" and "chunk" in events
     assert fitted.budget_tokens == 512 - 16 and fitted.prompt_tokens <= fitted.budget_tokens
-    assert f"result_{CURSOR} = compute(" in fitted.messages[-1].content
+    assert f"result_{CURSOR} = compute(" in fitted.messages[0].content
     assert done.args[0].tokens == 16 and done.args[0].truncated

@@ -225,7 +225,8 @@ def test_the_worker_fits_the_plan_and_says_so_before_the_first_chunk(qtbot, serv
     assert fitted.note.startswith("Left out to fit the model's context: lines 1–")
     assert fitted.note.endswith("–3,000 of main.py.")
     assert backend.calls[-1] == ("chat", fitted.messages)
-    assert "total = total + 1500" in fitted.messages[-1].content
+    assert "total = total + 1500" in fitted.messages[0].content  # the cursor's line
+    assert "total = total + 1\n" not in fitted.messages[0].content  # far from it: cut
 
 
 def test_a_plan_that_fits_is_sent_whole_with_an_empty_note(qtbot, service, backend):
@@ -238,7 +239,8 @@ def test_a_plan_that_fits_is_sent_whole_with_an_empty_note(qtbot, service, backe
         pass
     assert fitted == [handle.fitted]
     assert fitted[0].note == "" and fitted[0].budget_tokens == 2048 - 300
-    assert "total = total + 10" in backend.calls[-1][1][-1].content
+    assert "total = total + 1\n" in backend.calls[-1][1][0].content
+    assert "total = total + 10" in backend.calls[-1][1][0].content
 
 
 def test_a_question_longer_than_the_context_fails_with_words(qtbot, service, backend):

@@ -1,9 +1,10 @@
 """One place that turns a tutor action and its context into a prompt plan for the model.
 
-Stable parts come first and volatile parts last, so the model's cached prefix survives
-between requests: the system message holds only the tutor's role and the lesson's rules
-(the same for a whole lesson), the conversation follows, and the learner's code, which
-changes with every keystroke, goes into the latest message only.
+The prompt is laid out so the model's cache of it is reused from one question to the next:
+the system message holds the tutor's role and the lesson's rules, then the lesson text and
+the learner's code (`CODE_CONTEXT`, unless the action's template places {code} itself); the
+conversation after it only grows (each request is kept as it was sent); the latest message
+holds the request: the question, the selection, the error, the output.
 
 `build_prompt` keeps every part whole; the worker fits the plan to the model's context
 with its own tokenizer (`budget.fit_prompt`).
@@ -20,6 +21,7 @@ from app.core.prompts.templates import (
     TemplateError,
     merged_templates,
     template_problems,
+    template_variables,
     tutor_instructions,
 )
 from app.core.tutor.actions import TutorAction
@@ -30,6 +32,21 @@ FREE_SYSTEM_PROMPT = (
     "keep answers short, and put code in fenced Markdown blocks with the language name."
 )
 """The system message outside lessons."""
+
+LESSON_CONTEXT = """The lesson the learner is working on:
+{lesson_text}"""
+"""Added to the system message instead of `CODE_CONTEXT` when the code is blank, so the
+tutor still knows the lesson (an empty paragraph outside lessons)."""
+
+CODE_CONTEXT = f"""{LESSON_CONTEXT}
+
+The learner's code, {{file_name}} ({{language}}):
+```{{language}}
+{{code}}
+```"""
+"""Added to the system message when the action's template does not place the code itself.
+The code and the lesson stay in one place at the start, so the conversation after them only
+grows: the model's cache of the prompt so far is reused from one question to the next."""
 
 CUT_TEXTS = (
     # (variable, how the note names it, when it is cut)
@@ -134,6 +151,12 @@ def build_prompt(
                 f"({exc}). Tell your teacher; `codetutor lessons check` shows the problem."
             ) from exc
     cut = {name for name, _label, _stage in CUT_TEXTS} | {"code", "selection"}
+    used = template_variables(system) | template_variables(template)
+    if "code" not in used:
+        if context.code.strip():
+            system = f"{system}\n\n{CODE_CONTEXT}"
+        elif "lesson_text" not in used and lesson is not None and lesson.text.strip():
+            system = f"{system}\n\n{LESSON_CONTEXT}"
     return PromptPlan(
         system_template=system,
         template=template,

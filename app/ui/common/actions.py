@@ -54,6 +54,7 @@ class ActionId(enum.Enum):
     NEXT_LESSON = "next_lesson"
     RESET_LESSON = "reset_lesson"
     OPEN_LESSONS_FOLDER = "open_lessons_folder"
+    MODELS = "models"
     OPEN_MODEL = "open_model"
     STARTER_MODEL = "starter_model"
     SHORTCUTS = "shortcuts"
@@ -127,6 +128,9 @@ SPECS: dict[ActionId, ActionSpec] = {
     ActionId.NEXT_LESSON: ActionSpec("&Next Lesson", "Alt+Right"),
     ActionId.RESET_LESSON: ActionSpec("R&eset to Starter…"),
     ActionId.OPEN_LESSONS_FOLDER: ActionSpec("&Open Lessons Folder…"),
+    ActionId.MODELS: ActionSpec(
+        "&Models…", None, "Download, check and choose models (Code Llama and your own)"
+    ),
     ActionId.OPEN_MODEL: ActionSpec("&Open Model File…", "Ctrl+Shift+M"),
     ActionId.STARTER_MODEL: ActionSpec("Use the &Starter Model"),
     ActionId.SHORTCUTS: ActionSpec("&Keyboard Shortcuts", "F1"),

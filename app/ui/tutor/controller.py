@@ -33,7 +33,7 @@ from app.ui.tutor.guard_job import GuardJob
 
 STARTER_NOTICE = (
     "You are using the tiny starter model (SmolLM2-135M). It is very small, so it often gets "
-    "things wrong. For real help, choose a Code Llama model (Model ▸ Open model file…)."
+    "things wrong. For real help, download a Code Llama model (Model ▸ Models…)."
 )
 TURNED_OFF = "Your teacher turned {action} off for this lesson."
 REPEATING = "The tutor started repeating itself, so the reply was ended."
@@ -78,6 +78,7 @@ class _Reply:
     document: object | None  # the Document request's selection snapshot
     text: str = ""
     ended_by: str = ""  # a note when the controller itself ended it
+    fit_note: str = ""  # what was left out to fit the context: said under the reply
 
 
 class TutorController(QObject):
@@ -183,13 +184,19 @@ class TutorController(QObject):
             return None
         guard = self.guard_provider()
         self._panel.add_user_message(question or label)
-        self.conversation.add("user", question or label, label=label if question else "")
+        # The turn keeps what the model was sent (so the next prompt only adds to this one,
+        # and the model's cache of it is reused); the label is what the learner sees.
+        self.conversation.add("user", question or label, label=question or label)
+        turn = len(self.conversation.turns) - 1
         handle = self._service.send_prompt(plan, self.params)
         message = self._panel.begin_reply(handle.request_id, hold_code=guard is not None)
         reply = _Reply(handle, action, context, label, message, guard, document)
         self._reply = reply
         request_id = handle.request_id
-        handle.sig_prompt_fitted.connect(self._on_handle_prompt_fitted)
+        conversation = self.conversation
+        handle.sig_prompt_fitted.connect(
+            lambda fitted: self._on_prompt_fitted(reply, conversation, turn, fitted)
+        )
         handle.sig_chunk_received.connect(lambda text: self._on_chunk(reply, text))
         handle.sig_finished.connect(lambda stats: self._on_handle_finished(reply, stats))
         handle.sig_failed.connect(lambda message: self._on_handle_failed(reply, message))
@@ -248,7 +255,7 @@ class TutorController(QObject):
             self._panel.add_info(problem, error=True)
         for turn in self.conversation.turns:
             if turn.role == "user":
-                self._panel.add_user_message(turn.content)
+                self._panel.add_user_message(turn.label or turn.content)
             else:
                 self._panel.add_reply(turn.content)
 
@@ -289,14 +296,17 @@ class TutorController(QObject):
         if text:
             self._panel.append_chunk(reply.handle.request_id, text)
 
-    @Slot(object)
-    def _on_handle_prompt_fitted(self, fitted: FittedPrompt) -> None:
+    def _on_prompt_fitted(
+        self, reply: _Reply, conversation: Conversation, turn: int, fitted: FittedPrompt
+    ) -> None:
         self.last_fitted = fitted
+        turns = conversation.turns  # the request's own, even after a switch of lesson
+        if 0 <= turn < len(turns) and turns[turn].role == "user" and fitted.messages:
+            turns[turn] = dataclasses.replace(turns[turn], content=fitted.messages[-1].content)
         info = self._service.model_info
         size = fitted.budget_tokens + self.params.max_tokens
         self.sig_context_used.emit(fitted.prompt_tokens, info.n_ctx if info else size)
-        if fitted.note:
-            self._panel.add_info(fitted.note)
+        reply.fit_note = fitted.note  # the panel repaints the reply to its end: said after
 
     def _on_handle_finished(self, reply: _Reply, stats: StreamStats) -> None:
         if reply is self._reply:
@@ -323,6 +333,8 @@ class TutorController(QObject):
         if text:
             self.conversation.add("assistant", text)
         self._panel.end_reply(reply.handle.request_id, note)
+        if reply.fit_note:
+            self._panel.add_info(reply.fit_note)
         if reply.guard is not None:
             if text.strip():
                 self._start_guard(reply, text)

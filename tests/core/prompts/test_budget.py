@@ -1,9 +1,11 @@
 """Fitting a prompt plan to a token budget: what goes first, what is never cut, the markers
-in the code and the output, and the note that names what was left out."""
+in the code (in the system message) and the output (in the latest message), and the note
+that names what was left out."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from app.core.prompts.budget import fit_prompt
 from app.core.prompts.builder import build_prompt
@@ -43,11 +45,11 @@ def _whole_tokens(plan) -> int:
 
 def test_a_prompt_that_fits_is_sent_whole_with_no_note():
     """Within the budget, every turn, the whole output and the whole file are sent."""
-    plan = _plan()
+    plan = _plan(action=TutorAction.DEBUG)
     fitted = fit_prompt(plan, 10**9, chars)
     assert fitted.note == "" and fitted.fits
     assert fitted.messages[1:-1] == HISTORY
-    assert CODE in fitted.messages[-1].content
+    assert CODE in fitted.messages[0].content and OUTPUT in fitted.messages[-1].content
     assert fitted.prompt_tokens == sum(len(m.content) for m in fitted.messages) + 8 * 13
 
 
@@ -58,12 +60,12 @@ def test_older_turns_go_first_oldest_first():
     fitted = fit_prompt(plan, _whole_tokens(plan) - 150, chars)
     assert fitted.messages[1:-1] == HISTORY[2:]
     assert fitted.note == "Left out to fit the model's context: 2 older messages."
-    assert CODE in fitted.messages[-1].content and OUTPUT in fitted.messages[-1].content
+    assert CODE in fitted.messages[0].content and OUTPUT in fitted.messages[-1].content
 
 
 def test_then_the_middle_of_the_output_goes():
     """Once only the latest exchange is left, the program's output loses its middle (with
-    a marker line); the code is still whole."""
+    a marker line); the code in the system message is still whole."""
     plan = _plan(action=TutorAction.DEBUG)
     budget = _whole_tokens(plan) - 8 * 140 - 2000
     fitted = fit_prompt(plan, budget, chars)
@@ -74,7 +76,7 @@ def test_then_the_middle_of_the_output_goes():
     )
     assert "output line 1\n" in latest and "output line 400" in latest
     assert re.search(r"\n… [\d,]+ characters left out …\n", latest)
-    assert CODE in latest
+    assert CODE in fitted.messages[0].content
     assert budget - 40 <= fitted.prompt_tokens <= budget  # the search fills the budget
 
 
@@ -84,7 +86,7 @@ def test_then_the_code_far_from_the_cursor_goes_with_marker_lines():
     plan = _plan(action=TutorAction.DEBUG)
     budget = 6000
     fitted = fit_prompt(plan, budget, chars)
-    latest = fitted.messages[-1].content
+    system, latest = fitted.messages[0].content, fitted.messages[-1].content
     assert fitted.prompt_tokens <= budget
     match = re.search(r"lines 1–([\d,]+) and ([\d,]+)–2,000 of main\.py", fitted.note)
     assert match, fitted.note
@@ -93,36 +95,42 @@ def test_then_the_code_far_from_the_cursor_goes_with_marker_lines():
         "Left out to fit the model's context: 8 older messages, the middle of the program's "
         "output, lines 1–"
     )
-    assert f"# … lines 1–{first_kept - 1} left out …\nvalue_{first_kept} =" in latest
-    assert all(f"value_{n} = {n}  #" in latest for n in range(995, 1006))
-    assert "value_10 = " not in latest and "# … lines " in latest.split("value_1000")[1]
+    assert f"# … lines 1–{first_kept - 1} left out …\nvalue_{first_kept} =" in system
+    assert all(f"value_{n} = {n}  #" in system for n in range(995, 1006))
+    assert "value_10 = " not in system and "# … lines " in system.split("value_1000")[1]
+    assert "value_" not in latest  # the code is in the system message only
     assert "ValueError: bad" in latest  # the error outlasts the far code
 
 
-def test_the_system_message_and_the_question_are_never_cut():
-    """With no room at all, everything else goes, but the system message and the question
-    stay whole; the result says it does not fit."""
+def test_the_system_rules_and_the_question_are_never_cut():
+    """With no room at all, everything else goes (the code in the system message down to the
+    cursor's line), but the system message's rules and the question stay whole; the result
+    says it does not fit."""
     question = "Why does it fail? " * 20
     plan = _plan(action=TutorAction.CHAT, question=question)
+    bare = TutorContext(code="", file_name="main.py", lesson=replace(LESSON, text=""))
+    rules = build_prompt(TutorAction.CHAT, bare, TEMPLATES).render()[0].content
+    assert "Values" in rules and "value_" not in rules
     fitted = fit_prompt(plan, 10, chars)
     assert not fitted.fits
-    assert fitted.messages[0].content == plan.render()[0].content
+    assert fitted.messages[0].content.startswith(f"{rules}\n\n")
+    assert fitted.messages[0].content != plan.render()[0].content  # the code was cut
     assert fitted.messages[-1].content.endswith(f"My question: {question}")
     assert len(fitted.messages) == 2
     assert fitted.note.startswith(
         "Left out to fit the model's context: 10 older messages, the program's output, the "
         "lesson text, lines 1–999 and 1,001–2,000 of main.py, the error output"
     )
-    assert "value_1000 = 1000" in fitted.messages[-1].content  # the cursor's line stays
+    assert "value_1000 = 1000" in fitted.messages[0].content  # the cursor's line stays
 
 
 def test_debug_keeps_the_lines_around_the_error_too():
     """For Debug, the line the error points at is kept like the cursor's line."""
     run = RunBrief(error="boom", error_file="main.py", error_line=300, error_message="E")
     fitted = fit_prompt(_plan(action=TutorAction.DEBUG, run=run), 3000, chars)
-    latest = fitted.messages[-1].content
-    assert "value_300 = 300" in latest and "value_1000 = 1000" in latest
-    assert "value_600 = 600" not in latest
+    system = fitted.messages[0].content
+    assert "value_300 = 300" in system and "value_1000 = 1000" in system
+    assert "value_600 = 600" not in system
     assert re.search(r"lines 1–[\d,]+, [\d,]+–[\d,]+ and [\d,]+–2,000 of main\.py", fitted.note)
 
 
@@ -146,8 +154,8 @@ def test_marker_lines_are_comments_of_the_language_or_neutral():
     for language, start in (("cpp", "// … lines 1–"), ("text", "… lines 1–")):
         context = TutorContext(code=CODE, language=language, file_name="f", cursor_line=1500)
         plan = build_prompt(TutorAction.EXPLAIN, context, TEMPLATES)
-        latest = fit_prompt(plan, 1500, chars).messages[-1].content
-        assert f"\n{start}" in latest
+        system = fit_prompt(plan, 1500, chars).messages[0].content
+        assert f"\n{start}" in system
 
 
 def test_cut_middle_keeps_whole_lines_at_both_ends():

@@ -1,5 +1,6 @@
-"""Prompt building in core: stable parts first, code last, each action's template, the budget,
-and failing closed on a lesson template that cannot render."""
+"""Prompt building in core: the rules first, then the code, then a conversation that only
+grows, each action's template, the budget, and failing closed on a lesson template that
+cannot render."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import pytest
 
 from app.core.lessons.model import TutorPolicy
 from app.core.prompts.budget import estimate_tokens, fit_messages
-from app.core.prompts.builder import FREE_SYSTEM_PROMPT, build_messages
+from app.core.prompts.builder import CODE_CONTEXT, FREE_SYSTEM_PROMPT, build_messages
 from app.core.prompts.messages import ChatMessage
-from app.core.prompts.templates import TemplateError, load_default_templates
+from app.core.prompts.templates import TemplateError, load_default_templates, template_variables
 from app.core.tutor.actions import TutorAction
 from app.core.tutor.context import LessonBrief, RunBrief, TutorContext
 
@@ -27,11 +28,18 @@ def _context(code: str = "name = 'Ada'\nprint(name)\n", **kw) -> TutorContext:
     return TutorContext(code=code, language="python", language_name="Python", **kw)
 
 
-def test_free_chat_keeps_the_code_out_of_the_system_message():
-    """Outside lessons the system message is the fixed tutor text; the code rides last."""
+def test_free_chat_puts_the_code_in_the_system_message_after_the_tutor_text():
+    """Outside lessons the system message is the fixed tutor text, then the code (once); the
+    latest message has the question, not the code."""
     messages = build_messages(TutorAction.CHAT, _context(), TEMPLATES, (), "What is print?")
-    assert messages[0] == ChatMessage("system", FREE_SYSTEM_PROMPT)
-    assert "What is print?" in messages[-1].content and "print(name)" in messages[-1].content
+    system, latest = messages[0].content, messages[-1].content
+    assert messages[0].role == "system" and system.startswith(f"{FREE_SYSTEM_PROMPT}\n\n")
+    assert "The learner's code, untitled (Python):\n```Python\nname = 'Ada'\nprint(name)\n" in (
+        system
+    )
+    assert system.count("print(name)") == 1
+    assert "The lesson the learner is working on" not in system  # no empty lesson heading
+    assert "What is print?" in latest and "print(name)" not in latest
 
 
 def test_free_chat_without_code_sends_just_the_question():
@@ -40,16 +48,46 @@ def test_free_chat_without_code_sends_just_the_question():
     assert messages[-1] == ChatMessage("user", "Hi")
 
 
-def test_lesson_system_message_is_the_same_whatever_the_code():
-    """In a lesson the system message depends on the lesson only, so an edit keeps the
-    model's cached prefix; the history sits between it and the latest message."""
+def test_lesson_system_message_is_the_same_whatever_the_question_and_history():
+    """In a lesson the system message has the lesson's rules first, then the code; it does
+    not change with the question or the history, which sits between it and the latest
+    message; an edit of the code changes only what follows the rules."""
     history = (ChatMessage("user", "earlier"), ChatMessage("assistant", "reply"))
-    a = build_messages(TutorAction.CHAT, _context("x = 1", lesson=LESSON), TEMPLATES, history, "?")
-    b = build_messages(TutorAction.CHAT, _context("y = 2", lesson=LESSON), TEMPLATES, history, "?")
-    assert a[0] == b[0] and "Print and variables" in a[0].content
-    assert "hints mode" in a[0].content
-    assert a[1:3] == list(history) and a[-1] != b[-1]
-    assert "x = 1" in a[-1].content and "x = 1" not in a[0].content
+    context = _context("x = 1", lesson=LESSON)
+    a = build_messages(TutorAction.CHAT, context, TEMPLATES, history, "?")
+    b = build_messages(TutorAction.CHAT, context, TEMPLATES, history[:0], "Why?")
+    assert a[0] == b[0] and a[-1] != b[-1]
+    system = a[0].content
+    code_at = system.index("The learner's code,")
+    assert -1 < system.find("Print and variables") < code_at
+    assert -1 < system.find("hints mode") < code_at
+    assert system.index("x = 1") > code_at and "x = 1" not in a[-1].content
+    assert a[1:3] == list(history) and b[1:] == [b[-1]]
+    edited = build_messages(TutorAction.CHAT, _context("y = 2", lesson=LESSON), TEMPLATES)
+    assert edited[0].content[:code_at] == system[:code_at] and "y = 2" in edited[0].content
+
+
+def test_the_conversation_after_the_system_message_only_grows():
+    """The second question's prompt starts with the first one's messages and its reply
+    (the request kept as it was sent), so the model's cache of them is reused."""
+    context = _context(CODE, file_name="main.py", lesson=LESSON, run=RUN)
+    first = build_messages(TutorAction.DEBUG, context, TEMPLATES)
+    reply = ChatMessage("assistant", "Line 2: nme is not defined.")
+    history = (*first[1:], reply)
+    second = build_messages(TutorAction.CHAT, context, TEMPLATES, history, "How do I fix it?")
+    assert second[: len(first) + 1] == [*first, reply]
+    assert second[-1].content.endswith("My question: How do I fix it?")
+    assert len(second) == len(first) + 2
+
+
+def test_a_lesson_with_a_blank_file_still_sends_the_lesson_text():
+    """With nothing written yet, the system message still has the lesson text (and no empty
+    code block)."""
+    lesson = LessonBrief(key="py/01", title="T", goal="G", text="Print your name.")
+    messages = build_messages(TutorAction.CHAT, _context("\n", lesson=lesson), TEMPLATES, (), "?")
+    assert messages[0].content.endswith("The lesson the learner is working on:\nPrint your name.")
+    assert "The learner's code" not in messages[0].content
+    assert messages[-1].content.endswith("My question: ?")
 
 
 CODE = "name = 'Ada'\nprint(nme)\nprint('done')\n"
@@ -74,16 +112,24 @@ def _latest(action, **kw) -> str:
     return build_messages(action, context, TEMPLATES, (), "Why?")[-1].content
 
 
+def _system(action, **kw) -> str:
+    context = _context(CODE, file_name="main.py", lesson=LESSON, **kw)
+    return build_messages(action, context, TEMPLATES, (), "Why?")[0].content
+
+
 def test_explain_covers_the_selection_with_its_lines_or_the_whole_file():
-    """With a selection, Explain sends it and its lines besides the file; without, the file
-    alone and no empty "selected" section."""
+    """With a selection, Explain sends it and its lines besides the file (in the system
+    message); without, the file alone and no empty "selected" section."""
     selected = _latest(TutorAction.EXPLAIN, selection="print(nme)", selection_lines=(2, 2))
     assert "I selected line 2." in selected and "```\nprint(nme)\n```" in selected
-    assert "main.py" in selected and "print('done')" in selected
+    assert "main.py" in selected and "print('done')" not in selected
+    system = _system(TutorAction.EXPLAIN, selection="print(nme)", selection_lines=(2, 2))
+    assert f"```Python\n{CODE}```" in system
     two = _latest(TutorAction.EXPLAIN, selection="name = 'Ada'\nprint(nme)", selection_lines=(1, 2))
     assert "I selected lines 1–2." in two
     whole = _latest(TutorAction.EXPLAIN)
-    assert "I selected line" not in whole and "print('done')" in whole and "whole file" in whole
+    assert "I selected line" not in whole and "whole file" in whole
+    assert "print('done')" in _system(TutorAction.EXPLAIN)
 
 
 def test_hint_says_its_level_and_the_hints_already_seen():
@@ -97,14 +143,16 @@ def test_hint_says_its_level_and_the_hints_already_seen():
 
 
 def test_debug_sends_the_error_its_line_the_output_the_input_and_the_goal():
-    """Debug sends the code, the parsed error with its line, the error output, what the
-    program printed and was given, the goal, and asks for "Line N: ..." exactly."""
+    """Debug sends the code (in the system message), the parsed error with its line, the
+    error output, what the program printed and was given, the goal, and asks for
+    "Line N: ..." exactly."""
     latest = _latest(TutorAction.DEBUG, run=RUN)
+    assert "print(nme)\nprint('done')" in _system(TutorAction.DEBUG, run=RUN)
     assert "The error message: NameError: name 'nme' is not defined" in latest
     assert "The error points at line 2." in latest
     assert "Traceback (most recent call last)" in latest
     assert "```\nHello\n```" in latest and "```\nAda\n```" in latest
-    assert "Store a name and print it" in latest and "print(nme)" in latest
+    assert "Store a name and print it" in latest and "(shown above)" in latest
     assert "in exactly this form:\nLine N: " in latest
     assert "checks that failed" not in latest
 
@@ -136,25 +184,43 @@ def test_document_asks_for_one_code_block_of_the_selection_or_the_file():
 
 
 def test_chat_sends_the_question_with_the_code_and_the_lesson_as_context():
-    """Chat ends with the question and carries the code (file, cursor) and the lesson text."""
+    """Chat ends with the question and the cursor's line; the system message carries the
+    lesson text and the code (file, language)."""
     lesson = LessonBrief(key="py/01", title="T", goal="G", text="# Variables\nA name for a value.")
     context = _context(CODE, file_name="main.py", cursor_line=2, lesson=lesson)
-    latest = build_messages(TutorAction.CHAT, context, TEMPLATES, (), "What is nme?")[-1].content
+    messages = build_messages(TutorAction.CHAT, context, TEMPLATES, (), "What is nme?")
+    system, latest = messages[0].content, messages[-1].content
     assert latest.endswith("My question: What is nme?")
-    assert "A name for a value." in latest and "print(nme)" in latest
-    assert "(main.py, the cursor is on line 2)" in latest
+    assert "The cursor is on line 2 of main.py." in latest
+    assert "A name for a value." not in latest and "print(nme)" not in latest
+    assert "The lesson the learner is working on:\n# Variables\nA name for a value." in system
+    assert f"The learner's code, main.py (Python):\n```Python\n{CODE}```" in system
 
 
 def test_a_lesson_override_with_the_new_variables_renders():
-    """A lesson may override a template with the new variables; the defaults stay for
-    the rest."""
+    """A lesson may override a template with the new variables (the code then goes in the
+    system message); the defaults stay for the rest."""
     policy = TutorPolicy(templates={"debug": "{file_name}:{error_line} {error_message} {output}"})
     lesson = LessonBrief(key="c/l", title="T", goal="G", policy=policy)
     context = _context(CODE, file_name="main.py", lesson=lesson, run=RUN)
-    latest = build_messages(TutorAction.DEBUG, context, TEMPLATES)[-1].content
-    assert latest == "main.py:2 NameError: name 'nme' is not defined Hello"
+    debug = build_messages(TutorAction.DEBUG, context, TEMPLATES)
+    assert debug[-1].content == "main.py:2 NameError: name 'nme' is not defined Hello"
+    assert CODE in debug[0].content
     explain = build_messages(TutorAction.EXPLAIN, context, TEMPLATES)[-1].content
-    assert explain.startswith("Please explain this Python code")
+    assert explain.startswith("Please explain my Python code (main.py, shown above)")
+
+
+def test_a_lesson_override_that_places_the_code_keeps_it_there_only():
+    """A lesson template that uses {code} gets the code where it says, and the system
+    message gets no second copy."""
+    policy = TutorPolicy(templates={"chat": "{question}\n\n{code}"})
+    lesson = LessonBrief(key="c/l", title="T", goal="G", text="Lesson words.", policy=policy)
+    context = _context(CODE, file_name="main.py", lesson=lesson)
+    messages = build_messages(TutorAction.CHAT, context, TEMPLATES, (), "Why?")
+    assert messages[-1].content == f"Why?\n\n{CODE.rstrip()}"
+    assert "print(nme)" not in messages[0].content
+    assert "The learner's code" not in messages[0].content
+    assert {"code", "lesson_text"} <= template_variables(CODE_CONTEXT)
 
 
 def test_a_lesson_template_that_cannot_render_is_refused_with_words():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.prompts.builder import CODE_CONTEXT
 from app.core.prompts.templates import (
     DEFAULT_TEMPLATE_NAMES,
     TEMPLATE_VARIABLES,
@@ -27,7 +28,7 @@ def test_default_templates_exist_and_are_valid():
         assert text.strip(), name
         assert unknown_variables(text) == set(), name
     assert "{instructions}" in templates["system"]
-    assert "{code}" in templates["explain"] and "{error}" in templates["debug"]
+    assert "{selection}" in templates["explain"] and "{error}" in templates["debug"]
     assert "{question}" in templates["chat"]
     assert "{hint_level}" in templates["hint"]
 
@@ -115,16 +116,20 @@ def test_a_paragraph_whose_variables_are_all_empty_is_left_out():
 
 
 def test_every_default_template_uses_only_known_variables_and_the_new_ones():
-    """The defaults validate as a lesson's would (`template_problems`), and use the new
-    variables where they belong."""
+    """The defaults validate as a lesson's would (`template_problems`), use the new variables
+    where they belong, and leave the code and the lesson text to the system message."""
     templates = load_default_templates()
     assert all(template_problems(text) == [] for text in templates.values())
+    assert template_problems(CODE_CONTEXT) == []
+    assert {"code", "lesson_text", "file_name", "language"} <= template_variables(CODE_CONTEXT)
+    for name in ("system", "explain", "hint", "debug", "document", "chat"):
+        assert not {"code", "lesson_text"} & template_variables(templates[name]), name
     assert {"selection_lines", "file_name"} <= template_variables(templates["explain"])
     assert {"error_line", "error_message", "failed_checks", "output", "program_input"} <= (
         template_variables(templates["debug"])
     )
     assert "hints_shown" in template_variables(templates["hint"])
-    assert {"lesson_text", "cursor_line", "question"} <= template_variables(templates["chat"])
+    assert {"cursor_line", "file_name", "question"} <= template_variables(templates["chat"])
     assert template_problems("{error_lines}") == [
         "unknown template variable {error_lines} (did you mean {error_line}?)"
     ]

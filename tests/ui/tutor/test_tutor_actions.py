@@ -266,7 +266,9 @@ def test_a_learner_asking_to_ignore_the_instructions_still_gets_it_folded(qtbot,
     backend.reply = f"OK!\n\n```python\n{_solution(lesson)}```\n"
     verdict = _ask_guarded(qtbot, tutor, "Do what my comment says.")
     assert verdict.solving == frozenset({0})
-    assert "ignore your instructions" in backend.calls[-1][1][-1].content
+    system = backend.calls[-1][1][0]
+    assert system.role == "system" and f"```Python\n{sly}" in system.content  # fenced as code
+    assert system.content.index("hints mode") < system.content.index("ignore your instructions")
     assert "This would solve the exercise for you." in _shown(panel)
     service.shutdown()
 

@@ -31,8 +31,9 @@ def _shown(parts) -> str:
 
 
 def test_explain_streams_a_labelled_reply_and_stop_ends_it(parts, qtbot):
-    """Explain (Ctrl+E) on the open lesson's code shows "Explain — main.py", streams the
-    real model's words, and Esc's Stop ends the reply with "Stopped."."""
+    """Explain (Ctrl+E) on the open lesson's code (sent in the system message) shows
+    "Explain — main.py", streams the real model's words, and Esc's Stop ends the reply with
+    "Stopped."."""
     w = parts.window
     assert w.lesson_browser.select(FIRST)
     parts.tutor.params = dataclasses.replace(parts.tutor.params, max_tokens=200)
@@ -49,7 +50,8 @@ def test_explain_streams_a_labelled_reply_and_stop_ends_it(parts, qtbot):
     assert "Stopped." in shown
     assert parts.service.state is LlmState.READY and not parts.service.chat_busy
     fitted = parts.tutor.last_fitted
-    assert fitted is not None and 'name = "Ada"' in fitted.messages[-1].content
+    assert fitted is not None and 'name = "Ada"' in fitted.messages[0].content
+    assert fitted.messages[-1].content.startswith("Please explain my Python code (main.py")
     assert "tokens" in w.status.context_label.text()
 
 
