@@ -13,10 +13,12 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QSize, Qt, Signa
 from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -263,7 +265,16 @@ class MainWindow(QMainWindow, QtView):
     def show_welcome(self, welcome: QWidget) -> None:
         """Put the first-run welcome between the lesson list and the lesson text; it never
         blocks the lessons (the learner can start lesson 1 beside it)."""
-        self._lesson_area.insertWidget(0, welcome)
+        # In a scroll area, so on a small screen it shrinks instead of covering the lesson.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(welcome)
+        welcome.sig_dismissed.connect(scroll.hide)  # type: ignore[attr-defined]
+        self._lesson_area.insertWidget(0, scroll, 2)
+        self._lesson_area.setStretch(1, 3)
+        self.welcome_area = scroll
 
     def panels(self) -> list[QWidget]:
         """The panels Ctrl+Tab cycles through, left to right."""
