@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.core.lessons import Lesson, load_courses
+from app.core.lessons import Lesson, lessons_by_key
 from app.paths import BUILTIN_LESSONS_DIR
 from app.runner.guard import judge_reply
 
@@ -91,11 +91,7 @@ def action_ttft(parts: object, presses: int = 4) -> dict[str, float]:
 
 
 def _lesson(key: str) -> Lesson:
-    for course in load_courses([BUILTIN_LESSONS_DIR]):
-        for lesson in course.lessons:
-            if isinstance(lesson, Lesson) and lesson.key == key:
-                return lesson
-    raise LookupError(key)
+    return lessons_by_key([BUILTIN_LESSONS_DIR])[key]
 
 
 def _replies(lesson: Lesson) -> list[str]:

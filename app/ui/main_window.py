@@ -40,18 +40,22 @@ from app.ui.run.output_panel import OutputPanel
 from app.ui.status_bar import StatusBar
 from app.ui.tutor.chat_panel import ChatPanel
 
+EDITING = (
+    ActionId.UNDO,
+    ActionId.REDO,
+    None,
+    ActionId.CUT,
+    ActionId.COPY,
+    ActionId.PASTE,
+    ActionId.SELECT_ALL,
+)
+"""The editing commands, first in the Edit menu and in the editor's right-click menu."""
 MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
     ("&File", (ActionId.NEW, ActionId.OPEN, ActionId.SAVE, ActionId.SAVE_AS, None, ActionId.QUIT)),
     (
         "&Edit",
         (
-            ActionId.UNDO,
-            ActionId.REDO,
-            None,
-            ActionId.CUT,
-            ActionId.COPY,
-            ActionId.PASTE,
-            ActionId.SELECT_ALL,
+            *EDITING,
             None,
             ActionId.FIND,
             ActionId.FIND_NEXT,
@@ -120,13 +124,7 @@ TOOLBAR = (
     ActionId.INLINE_COMPLETION,
 )
 EDITOR_MENU = (
-    ActionId.UNDO,
-    ActionId.REDO,
-    None,
-    ActionId.CUT,
-    ActionId.COPY,
-    ActionId.PASTE,
-    ActionId.SELECT_ALL,
+    *EDITING,
     None,
     ActionId.EXPLAIN,
     ActionId.DEBUG,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from runner_helpers import need_toolchain
 
-from app.core.lessons import Lesson, load_courses
+from app.core.lessons import Lesson, lessons_by_key
 from app.paths import BUILTIN_LESSONS_DIR
 from app.runner.guard import (
     CANCELLED_NOTE,
@@ -26,12 +26,7 @@ from app.runner.guard import (
 
 pytestmark = pytest.mark.slow
 
-LESSONS = {
-    lesson.key: lesson
-    for course in load_courses([BUILTIN_LESSONS_DIR])
-    for lesson in course.lessons
-    if isinstance(lesson, Lesson)
-}
+LESSONS = lessons_by_key([BUILTIN_LESSONS_DIR])
 HELLO = LESSONS["python-basics/01-print-and-variables"]
 FUNCTIONS = LESSONS["python-basics/06-functions"]
 

@@ -1,6 +1,6 @@
 """Lessons as plain data files: the model, loader, validator, progress store and prompts."""
 
-from app.core.lessons.loader import load_course, load_courses, load_lesson
+from app.core.lessons.loader import lessons_by_key, load_course, load_courses, load_lesson
 from app.core.lessons.model import (
     LANGUAGES,
     BrokenLesson,
@@ -19,6 +19,7 @@ __all__ = [
     "Lesson",
     "LessonError",
     "TutorPolicy",
+    "lessons_by_key",
     "load_course",
     "load_courses",
     "load_lesson",

@@ -376,3 +376,13 @@ def load_courses(roots: Sequence[Path]) -> list[Course]:
         except OSError:
             continue
     return courses
+
+
+def lessons_by_key(roots: Sequence[Path]) -> dict[str, Lesson]:
+    """Every lesson of the courses in `roots` that loaded, by its key "course/lesson"."""
+    return {
+        lesson.key: lesson
+        for course in load_courses(roots)
+        for lesson in course.lessons
+        if isinstance(lesson, Lesson)
+    }

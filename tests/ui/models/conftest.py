@@ -4,12 +4,11 @@ jobs, and the guard that fails any test reaching past 127.0.0.1."""
 from __future__ import annotations
 
 import pytest
-from models.fake_hub import FakeHub, NetworkGuard
+from models.fixtures import hub, no_network_beyond_loopback, starter_bytes
 from models.helpers import REPO, entry_for
 
 from app.core.catalog import Catalog
 from app.core.hardware import GIB, Gpu, Hardware
-from app.core.models import starter_model_path
 from app.store.hub import HubConfig
 from app.store.library import ModelLibrary
 from app.store.manager import ModelStore
@@ -18,30 +17,6 @@ from app.ui.models.jobs import ModelJobs
 GPU_8GB = Hardware(
     True, "CUDA", (Gpu("NVIDIA GeForce RTX 3070", 8 * GIB, 8 * GIB),), "nvidia-smi", 16 * GIB, 0
 )
-
-
-@pytest.fixture(autouse=True)
-def no_network_beyond_loopback(monkeypatch):
-    """Fail the test if anything connects to, or looks up, a host other than 127.0.0.1."""
-    guard = NetworkGuard()
-    guard.install(monkeypatch)
-    yield guard
-    if guard.violations:
-        pytest.fail(f"the test tried to reach the network: {guard.violations}")
-
-
-@pytest.fixture
-def hub():
-    """A fake Hugging Face hub on 127.0.0.1."""
-    server = FakeHub().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def starter_bytes() -> bytes:
-    """The starter model's GGUF bytes."""
-    return starter_model_path().read_bytes()
 
 
 @pytest.fixture
@@ -65,3 +40,6 @@ def jobs(qtbot, store):
     made = ModelJobs(store)
     yield made
     made.shutdown()
+
+
+__all__ = ["hub", "no_network_beyond_loopback", "starter_bytes"]

@@ -12,7 +12,7 @@ import pytest
 from fakes.backends import ScriptedBackend
 
 from app.core.conversation import ConversationStore
-from app.core.lessons import Lesson, load_courses
+from app.core.lessons import Lesson, lessons_by_key
 from app.core.lessons.model import TutorPolicy
 from app.core.models import ModelSpec
 from app.core.tutor.actions import TutorAction
@@ -28,11 +28,7 @@ CODE = "name = 'Ada'\nage = 36\nprint(name + age)\n"
 
 
 def _lesson(key: str) -> Lesson:
-    for course in load_courses([BUILTIN_LESSONS_DIR]):
-        for lesson in course.lessons:
-            if isinstance(lesson, Lesson) and lesson.key == key:
-                return lesson
-    raise LookupError(key)
+    return lessons_by_key([BUILTIN_LESSONS_DIR])[key]
 
 
 def _tutor(qtbot, backend, tmp_path: Path | None = None, keep: bool = True):
