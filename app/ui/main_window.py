@@ -172,6 +172,11 @@ class MainWindow(QMainWindow, QtView):
         self._service = service
         self.setWindowTitle("Code Tutor")
         self.resize(1440, 860)
+        screen = QApplication.primaryScreen()
+        if screen is not None:  # a smaller screen (a lab's 1280×800): the window fits on it
+            room = screen.availableGeometry()
+            if room.width() < 1440 or room.height() < 860:
+                self.resize(min(1440, room.width()), min(860, room.height()))
         self.actions = Actions(self)
         self.editor = CodeEditor(self)
         self.document = DocumentController(self.editor, self, self)

@@ -202,6 +202,8 @@ class RunController(QObject):
         failed = result.exit_code != 0 and not stopped
         self._last_error = (result.stderr[-ERROR_TAIL_CHARS:] or result.message) if failed else ""
         self._location = None
+        if self._run_file is not None:  # the tutor reads "main.py", as the output panel shows
+            self._last_error = self._last_error.replace(f"{self._run_file.parent}{os.sep}", "")
         if self._run_file is None or not failed:
             self._outcome()
             return

@@ -73,6 +73,8 @@ def test_debug_after_a_failed_run_sends_the_error_and_its_line(parts, qtbot):
     prompt = parts.tutor.last_fitted.messages[-1].content
     assert "TypeError" in prompt and "4" in prompt and "print(name + age)" in prompt
     assert "Debug — the error on line 4 of main.py" in _shown(parts)
+    workspace = str(parts.lessons.workspace_dir(parts.lessons.lesson))
+    assert workspace not in prompt and '"main.py", line 4' in prompt  # as the output shows it
 
 
 def test_debug_after_a_failed_check_sends_the_failed_checks(parts, qtbot):
