@@ -11,7 +11,14 @@ from app.core.conversation import FREE_KEY, ConversationStore
 from app.core.filetypes import LANGUAGE_NAMES
 from app.core.lessons import BrokenLesson, Lesson
 from app.core.lessons.progress import ProgressStore
-from app.core.models import ModelSpec, StarterModelMissingError, spec_for_file, starter_model_spec
+from app.core.models import (
+    ModelSpec,
+    StarterModelMissingError,
+    server_model_spec,
+    spec_for_file,
+    starter_model_spec,
+)
+from app.core.server import ServerConfig, ServerConfigError, make_config
 from app.core.tutor.actions import TutorAction
 from app.core.tutor.context import TutorContext
 from app.llm.backend import Backend, GenerationParams
@@ -56,8 +63,55 @@ class AppParts:
 WINDOW_LAYOUT_KEY = "window.layout"
 
 
-def model_spec_from_settings(settings: Settings) -> ModelSpec:
-    """The configured model, or the embedded starter model when none is configured."""
+def server_config_from_settings(settings: Settings) -> ServerConfig | None:
+    """The tutor's server from the settings `server.*`, or None when `server.url` is empty.
+
+    Raises:
+        ServerConfigError: the address or the API key file cannot be used.
+    """
+    url = str(settings.get("server.url") or "").strip()
+    if not url:
+        return None
+    return make_config(
+        url,
+        model=str(settings.get("server.model") or ""),
+        key_file=str(settings.get("server.api_key_file") or ""),
+        connect_timeout_s=float(settings.get("server.connect_timeout")),
+        read_timeout_s=float(settings.get("server.read_timeout")),
+        n_ctx=int(settings.get("model.n_ctx")),
+    )
+
+
+def backend_from_settings(settings: Settings) -> tuple[Backend, str | None]:
+    """The backend the settings ask for: the tutor's server when `server.url` is set, else
+    llama.cpp in this process (each new model and setting checked in a child process first).
+
+    Returns:
+        (backend, problem): problem is a sentence when the server settings could not be used
+        and the model runs here instead; else None.
+    """
+    problem = None
+    try:
+        config = server_config_from_settings(settings)
+    except ServerConfigError as exc:
+        config, problem = None, f"{exc} The tutor runs its model on this computer instead."
+    if config is not None:
+        from app.llm.server import ServerBackend
+
+        return ServerBackend(config), None
+    from app.llm.local import LocalBackend
+    from app.llm.preflight import Preflight
+
+    return LocalBackend(preflight=Preflight(resolve_paths().cache_dir)), problem
+
+
+def model_spec_from_settings(settings: Settings, on_server: bool = False) -> ModelSpec:
+    """The configured model, or the embedded starter model when none is configured; with
+    `on_server`, the tutor's server's model."""
+    if on_server:
+        return server_model_spec(
+            str(settings.get("server.model") or ""), int(settings.get("model.n_ctx"))
+        )
     path = settings.get("model.path")
     if path:
         return spec_for_file(
@@ -84,11 +138,9 @@ def build_app(
         data_dir: where progress and the learner's files live (default: the user data dir).
         lesson_roots: folders of courses (default: the built-in lessons).
     """
+    backend_problem = None
     if backend is None:
-        from app.llm.local import LocalBackend
-        from app.llm.preflight import Preflight
-
-        backend = LocalBackend(preflight=Preflight(resolve_paths().cache_dir))
+        backend, backend_problem = backend_from_settings(settings)
     service = LlmService(backend)
     window = MainWindow(service)
     window.sig_closed.connect(lambda: service.shutdown(timeout_ms=1000))
@@ -112,7 +164,7 @@ def build_app(
 
     window.sig_model_file_requested.connect(load_file)
     window.actions.connect(ActionId.STARTER_MODEL, load_starter)
-    for problem in settings.problems:
+    for problem in [*settings.problems, *([backend_problem] if backend_problem else [])]:
         window.chat.add_info(problem, error=True)
     runner = ProgramRunner(window)
     store = ProgressStore(data_dir)
@@ -334,8 +386,9 @@ def _tip(action_id: ActionId) -> str:
 
 def start_default_model(parts: AppParts) -> None:
     """Load the configured model (or the starter model) in the background."""
+    on_server = parts.service.backend.capabilities.where == "server"
     try:
-        spec = model_spec_from_settings(parts.settings)
+        spec = model_spec_from_settings(parts.settings, on_server=on_server)
     except StarterModelMissingError as exc:
         parts.window.chat.add_info(str(exc), error=True)
         return

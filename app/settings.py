@@ -137,6 +137,53 @@ SCHEMA: dict[str, Setting] = {
             ),
         ),
         Setting(
+            "server.url",
+            "",
+            "the tutor's server",
+            help=(
+                "An OpenAI-compatible server that runs the tutor's model for the whole room "
+                "(`codetutor serve` on the lab's GPU machine, llama.cpp's server, vLLM, "
+                "Ollama): its API's address, e.g. http://lab-gpu.local:8080/v1. Empty means "
+                "the model runs on this computer."
+            ),
+        ),
+        Setting(
+            "server.model",
+            "",
+            "the server's model",
+            help="The model name to ask the server for. Empty means the first it lists.",
+        ),
+        Setting(
+            "server.api_key_file",
+            "",
+            "the server's API key file",
+            help=(
+                "A file holding the server's API key on one line (readable by the learners, "
+                "e.g. on the lab's share). Empty means the environment variable "
+                "CODETUTOR_SERVER_API_KEY, or no key. The key itself is never a setting, so it "
+                "is never written to a learner's settings in clear."
+            ),
+        ),
+        Setting(
+            "server.connect_timeout",
+            5.0,
+            "how long to wait for the server to answer a connection, in seconds",
+            0.5,
+            120.0,
+            help="Seconds to wait for the server to accept a connection before saying so.",
+        ),
+        Setting(
+            "server.read_timeout",
+            60.0,
+            "how long a reply may pause, in seconds",
+            1.0,
+            3600.0,
+            help=(
+                "Seconds a reply from the server may go without a word before the wait ends "
+                "with a message (Stop works at any moment)."
+            ),
+        ),
+        Setting(
             "tutor.max_tokens",
             512,
             "the longest reply, in tokens",

@@ -26,6 +26,8 @@ class ModelSpec:
             Code Llama - Instruct conversions from 2023 carry none and need "llama-2".
         n_ctx: context length in tokens (set deliberately; llama.cpp's default is 512).
         is_starter: True for the embedded tiny model.
+        on_server: the model of the tutor's server (settings `server.*`), not a file here;
+            `path` is then empty.
     """
 
     path: Path
@@ -33,6 +35,7 @@ class ModelSpec:
     chat_format: str | None = None
     n_ctx: int = 4096
     is_starter: bool = False
+    on_server: bool = False
 
 
 def starter_model_path() -> Path:
@@ -65,6 +68,13 @@ def starter_model_spec() -> ModelSpec:
         chat_format=None,
         n_ctx=4096,
         is_starter=True,
+    )
+
+
+def server_model_spec(model: str, n_ctx: int = 4096) -> ModelSpec:
+    """The tutor's server's model (`model` "" for the first it lists)."""
+    return ModelSpec(
+        path=Path(), display_name=model or "the server's model", n_ctx=n_ctx, on_server=True
     )
 
 

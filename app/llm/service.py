@@ -49,6 +49,9 @@ class RequestHandle(QObject):
     """(StreamStats): the reply ended, complete or stopped (`stats.stopped`)."""
     sig_failed = Signal(str)
     """(message): the reply failed; the message is for the learner."""
+    sig_notice = Signal(str)
+    """(message): the request waits and the learner should know why (the lab server is
+    busy: the question is queued and sent again)."""
 
     def __init__(self, request: Request, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +125,7 @@ class LlmService(QObject):
         self._worker.sig_chunk_generated.connect(self._on_worker_chunk_generated)
         self._worker.sig_generation_finished.connect(self._on_worker_generation_finished)
         self._worker.sig_generation_failed.connect(self._on_worker_generation_failed)
+        self._worker.sig_notice.connect(self._on_worker_notice)
         self._thread.start()
 
     # -- what it is ----------------------------------------------------------------------
@@ -285,6 +289,12 @@ class LlmService(QObject):
         if handle is not None:
             handle.fitted = fitted
             handle.sig_prompt_fitted.emit(fitted)
+
+    @Slot(int, str)
+    def _on_worker_notice(self, request_id: int, text: str) -> None:
+        handle = self._live.get(request_id)
+        if handle is not None:
+            handle.sig_notice.emit(text)
 
     @Slot(int, str)
     def _on_worker_chunk_generated(self, request_id: int, text: str) -> None:

@@ -53,10 +53,16 @@ class LlmWorker(QObject):
     """(request id, StreamStats): the reply ended (complete or stopped)."""
     sig_generation_failed = Signal(int, str)
     """(request id, message): the reply failed."""
+    sig_notice = Signal(int, str)
+    """(request id, message): what the learner should know while the request waits, e.g.
+    that the lab server is busy and the question is queued (server backend only)."""
 
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self._backend = backend
+        self._current = 0  # the request being generated, for the backend's notices
+        if hasattr(backend, "on_notice"):
+            backend.on_notice = lambda text: self.sig_notice.emit(self._current, text)
 
     @property
     def backend(self) -> Backend:
@@ -95,6 +101,7 @@ class LlmWorker(QObject):
             self.sig_generation_finished.emit(request.request_id, stats)
             return
         self.sig_request_started.emit(request.request_id)
+        self._current = request.request_id
         pending: list[str] = []
         last_emit = 0.0
         failure = ""

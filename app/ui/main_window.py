@@ -487,9 +487,11 @@ class MainWindow(QMainWindow, QtView):
             self.chat.add_info(info.notice)
 
     @Slot(str, str)
-    def _on_service_model_failed(self, _kind: str, message: str) -> None:
+    def _on_service_model_failed(self, kind: str, message: str) -> None:
         self.chat.add_info(message, error=True)
-        self.warn("Cannot load model", message)
+        self.warn(
+            "Cannot use the tutor's server" if kind == "server" else "Cannot load model", message
+        )
 
     def _edit(self, command: str) -> None:
         """Cut, copy, paste or select all in the widget with the focus (the editor, the chat,

@@ -61,6 +61,8 @@ class NetworkGuard:
 
     def __init__(self) -> None:
         self.violations: list[str] = []
+        self.unresolvable: set[str] = set()
+        """Names whose lookup fails as a name no DNS server knows does (not a violation)."""
 
     def install(self, monkeypatch) -> None:
         """Patch socket's connect, connect_ex, create_connection and getaddrinfo."""
@@ -87,6 +89,8 @@ class NetworkGuard:
             return real_connect_ex(sock, address)
 
         def getaddrinfo(host, *args, **kwargs):
+            if host in guard.unresolvable:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
             if host is not None and not is_loopback(host):
                 guard.violations.append(f"lookup {host!r}")
                 raise socket.gaierror(-2, f"test network guard: no lookups of {host!r}")

@@ -31,10 +31,12 @@ FALLBACK_MODEL = "codellama-7b-instruct"
 
 
 def first_run(settings: Settings, dismissed: Path | None = None) -> bool:
-    """Whether to show the welcome: no model chosen yet (`model.path` empty) and the welcome
-    not closed before (the file `dismissed` does not exist)."""
+    """Whether to show the welcome: no model chosen yet (`model.path` empty, no tutor's server
+    in `server.url`) and the welcome not closed before (the file `dismissed` does not exist)."""
     if dismissed is not None and dismissed.exists():
         return False
+    if str(settings.get("server.url") or "").strip():
+        return False  # the lab's server runs the model: nothing to download here
     return not str(settings.get("model.path") or "").strip()
 
 

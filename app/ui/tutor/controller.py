@@ -79,6 +79,7 @@ class _Reply:
     text: str = ""
     ended_by: str = ""  # a note when the controller itself ended it
     fit_note: str = ""  # what was left out to fit the context: said under the reply
+    notice: str = ""  # the last notice said while it waited (a busy server)
 
 
 class TutorController(QObject):
@@ -200,6 +201,7 @@ class TutorController(QObject):
         handle.sig_chunk_received.connect(lambda text: self._on_chunk(reply, text))
         handle.sig_finished.connect(lambda stats: self._on_handle_finished(reply, stats))
         handle.sig_failed.connect(lambda message: self._on_handle_failed(reply, message))
+        handle.sig_notice.connect(lambda text: self._on_notice(reply, text))
         return request_id
 
     def _close_current_reply(self) -> None:
@@ -357,6 +359,12 @@ class TutorController(QObject):
                 self._panel.add_info(NO_PROPOSAL)
             else:
                 self.sig_document_proposed.emit(proposal, reply.label, reply.document)
+
+    def _on_notice(self, reply: _Reply, text: str) -> None:
+        """The request waits (a busy lab server): say so under the question, once per text."""
+        if reply.handle.request_id == self._panel.active_request and text != reply.notice:
+            reply.notice = text
+            self._panel.add_info(text)
 
     def _on_handle_failed(self, reply: _Reply, message: str) -> None:
         if reply is self._reply:
