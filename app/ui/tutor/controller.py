@@ -125,6 +125,7 @@ class TutorController(QObject):
         self.last_fitted: FittedPrompt | None = None
         self.guard_budget_s = GUARD_BUDGET_S
         self._reply: _Reply | None = None
+        self._model_notice = ""  # the notice above the chat for the model in use
         self._hint_levels: dict[str, int] = {}
         self._allowed: Callable[[str], bool] = lambda _action: True
         self._guard = GuardJob(self)
@@ -285,6 +286,7 @@ class TutorController(QObject):
 
     # -- the reply ------------------------------------------------------------------------
     def _on_chunk(self, reply: _Reply, text: str) -> None:
+        self._end_wait_notice(reply)
         if reply.ended_by or reply.handle.request_id != self._panel.active_request:
             return
         before = len(reply.text)
@@ -311,6 +313,7 @@ class TutorController(QObject):
         reply.fit_note = fitted.note  # the panel repaints the reply to its end: said after
 
     def _on_handle_finished(self, reply: _Reply, stats: StreamStats) -> None:
+        self._end_wait_notice(reply)
         if reply is self._reply:
             self._reply = None
         if reply.handle.request_id != self._panel.active_request:
@@ -361,12 +364,20 @@ class TutorController(QObject):
                 self.sig_document_proposed.emit(proposal, reply.label, reply.document)
 
     def _on_notice(self, reply: _Reply, text: str) -> None:
-        """The request waits (a busy lab server): say so under the question, once per text."""
-        if reply.handle.request_id == self._panel.active_request and text != reply.notice:
+        """The request waits (a busy lab server): say so above the conversation until the
+        reply starts or ends."""
+        if reply.handle.request_id == self._panel.active_request:
             reply.notice = text
-            self._panel.add_info(text)
+            self._panel.set_notice(text)
+
+    def _end_wait_notice(self, reply: _Reply) -> None:
+        """The reply came (or ended): the model's own notice again, in place of the wait's."""
+        if reply.notice:
+            reply.notice = ""
+            self._panel.set_notice(self._model_notice)
 
     def _on_handle_failed(self, reply: _Reply, message: str) -> None:
+        self._end_wait_notice(reply)
         if reply is self._reply:
             self._reply = None
         if reply.handle.request_id != self._panel.active_request:
@@ -418,7 +429,8 @@ class TutorController(QObject):
 
     @Slot(object)
     def _on_service_model_loaded(self, info: ModelInfo) -> None:
-        self._panel.set_notice(STARTER_NOTICE if info.is_starter else "")
+        self._model_notice = STARTER_NOTICE if info.is_starter else ""
+        self._panel.set_notice(self._model_notice)
 
     def shutdown(self) -> None:
         """Stop the guard and keep the conversation (the window closes)."""
