@@ -45,7 +45,13 @@ MAX_BUSY_WAIT_S = 300.0  # a question waits this long in all for a busy server, 
 FIM_WINDOW_TOKENS = 1024  # code round the cursor sent to /infill (estimated tokens)
 TOKEN_CACHE_SIZE = 512
 ESTIMATED_NOTE = "Token counts are estimated: the server does not say how it tokenizes."
-MAX_TOKENS_SLACK = 16  # pieces past max_tokens before a stream is taken as endless
+MAX_TOKENS_SLACK = 16
+NO_INFILL_STATUSES = (
+    400,
+    404,
+    405,
+    501,
+)  # no /infill here, or (501) a model without FIM  # pieces past max_tokens before a stream is taken as endless
 
 
 class ServerUnavailableError(ModelFileError):
@@ -216,12 +222,7 @@ class ServerBackend:
                 yield from self._stream("/infill", payload, params, cancel, _infill_text, root=True)
                 return
             except ServerError as exc:
-                if exc.kind not in ("not_found", "protocol") or exc.status not in (
-                    400,
-                    404,
-                    405,
-                    501,
-                ):
+                if exc.status not in NO_INFILL_STATUSES:
                     raise
                 self._infill = False  # no /infill here, or a model without FIM tokens
         if not self._fallback_told:
@@ -237,6 +238,7 @@ class ServerBackend:
             "top_p": params.top_p,
             "repeat_penalty": params.repeat_penalty,  # llama.cpp's servers; others ignore it
             "stream": True,
+            **({"ignore_eos": True} if params.ignore_eos else {}),  # benchmarks: llama.cpp's
         }
 
     def _stream(

@@ -75,8 +75,8 @@ def network_error(exc: BaseException, config: ServerConfig, mid_reply: bool = Fa
     if mid_reply:
         return ServerError(
             "cut",
-            "The connection to the server was cut mid-reply; what arrived is kept above. "
-            "Ask again when the server is back.",
+            "The connection to the server was cut mid-reply. What arrived is kept above; "
+            "ask again when the server is back.",
         )
     if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "tls" in text:
         detail = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), str(exc))
