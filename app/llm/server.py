@@ -45,13 +45,8 @@ MAX_BUSY_WAIT_S = 300.0  # a question waits this long in all for a busy server, 
 FIM_WINDOW_TOKENS = 1024  # code round the cursor sent to /infill (estimated tokens)
 TOKEN_CACHE_SIZE = 512
 ESTIMATED_NOTE = "Token counts are estimated: the server does not say how it tokenizes."
-MAX_TOKENS_SLACK = 16
-NO_INFILL_STATUSES = (
-    400,
-    404,
-    405,
-    501,
-)  # no /infill here, or (501) a model without FIM  # pieces past max_tokens before a stream is taken as endless
+MAX_TOKENS_SLACK = 16  # pieces past max_tokens before a stream is taken as endless
+NO_INFILL_STATUSES = (400, 404, 405, 501)  # no /infill here, or (501) a model without FIM
 
 
 class ServerUnavailableError(ModelFileError):
