@@ -160,3 +160,22 @@ def test_a_server_killed_mid_reply_keeps_what_arrived_and_says_it_was_cut(engine
         assert "What arrived is kept" in str(caught.value)
     finally:
         process.stop()
+
+
+def test_infill_on_a_model_with_fim_tokens_uses_the_servers_infill(fim_spec, tmp_path):
+    """llama-server on the starter with `<PRE>/<SUF>/<MID>` tokens: inline completion goes
+    through its /infill (no fallback note), and the proposal comes back."""
+    _require("llama-server")
+    options = ServeOptions(
+        model_path=fim_spec.path, alias="fim", port=free_port(), parallel=1, n_ctx=2048
+    )
+    with ServerProcess.start(options, "llama-server", log_path=tmp_path / "fim.log") as process:
+        backend = ServerBackend(ServerConfig(process.url))
+        backend.load(server_model_spec(""))
+        params = GenerationParams(max_tokens=8, temperature=0.0, repeat_penalty=1.0)
+        pieces = list(
+            backend.infill("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n", params, CancelFlag())
+        )
+        assert backend.last_note == ""
+        assert backend.capabilities.fim
+        assert pieces, "the server's /infill gave no proposal"
