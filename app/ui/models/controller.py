@@ -138,6 +138,8 @@ class ModelsController(QObject):
             )
             self.dialog.sig_use_requested.connect(self.use)
             self.dialog.finished.connect(self._on_dialog_finished)
+            if self.service.backend.capabilities.where == "server":
+                self.dialog.show_server(info.device if info else "not reached yet")
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()

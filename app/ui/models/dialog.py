@@ -79,6 +79,7 @@ class ModelManagerDialog(QDialog):
         self.store = jobs.store
         self.hardware = hardware
         self.current_path = Path(current_path).absolute() if current_path else None
+        self.server = ""  # "Server: host — model" while the tutor runs on a server
         self.entries: list[CatalogEntry] = []
         self.machine_label = QLabel(self)
         self.machine_label.setWordWrap(True)
@@ -136,7 +137,7 @@ class ModelManagerDialog(QDialog):
         self.machine_label.setText("  ·  ".join(describe(self.hardware)))
         advice = recommend(self.store.catalog.instruct(), self.hardware, self.store.n_ctx)
         offline = " Offline mode: nothing will be downloaded." if self.store.hub.offline else ""
-        self.advice_label.setText(advice.text + offline)
+        self.advice_label.setText(self._server_words() or advice.text + offline)
         selected = self.selected_entry()
         self.entries = list(self.store.catalog.entries)
         self.table.setRowCount(len(self.entries))
@@ -236,6 +237,21 @@ class ModelManagerDialog(QDialog):
             if self._status(entry).state is ModelState.UNCHECKED:
                 self.jobs.verify(entry)
 
+    def show_server(self, name: str) -> None:
+        """The tutor runs on a server (`name`: "Server: host — model"): say so at the top;
+        models here can be downloaded but not used until server.url is cleared."""
+        self.server = name
+        self.advice_label.setText(self._server_words())
+        self._update_buttons()
+
+    def _server_words(self) -> str:
+        if not self.server:
+            return ""
+        return (
+            f"The tutor runs on your lab's server ({self.server}). The models below run on "
+            "this computer only when server.url is cleared in the settings."
+        )
+
     # --- buttons -------------------------------------------------------------------------
 
     def _update_buttons(self) -> None:
@@ -258,6 +274,8 @@ class ModelManagerDialog(QDialog):
                     allowed.add("Delete")
             if self.store.hub.offline:
                 allowed -= {"Download", "Resume"}
+            if self.server:
+                allowed.discard("Use")  # the server's model is the tutor's
         for name, button in self.buttons.items():
             button.setEnabled(name in allowed)
 

@@ -48,7 +48,7 @@ def _shown(parts) -> str:
 
 
 def test_the_status_bar_names_the_server_and_no_download_is_offered(parts):
-    """"Server: 127.0.0.1 — codellama-7b-instruct" in the status bar; no first-run welcome
+    """ "Server: 127.0.0.1 — codellama-7b-instruct" in the status bar; no first-run welcome
     offers a download, since the lab's server runs the model."""
     assert isinstance(parts.service.backend, ServerBackend)
     assert parts.window.status.device_label.text() == "Server: 127.0.0.1 — codellama-7b-instruct"
@@ -136,3 +136,18 @@ def test_an_unreachable_server_is_a_message_and_the_app_stays_usable(qtbot, tmp_
     finally:
         parts.lessons.shutdown()
         parts.service.shutdown()
+
+
+def test_the_model_manager_says_the_tutor_runs_on_the_server(parts):
+    """Model ▸ Models… on a server: the top line names the server and its model, and no
+    model here can be put to use."""
+    dialog = parts.models.open_manager()
+    try:
+        assert dialog.advice_label.text().startswith(
+            "The tutor runs on your lab's server (Server: 127.0.0.1 — codellama-7b-instruct)."
+        )
+        for row in range(dialog.table.rowCount()):
+            dialog.table.selectRow(row)
+            assert not dialog.buttons["Use"].isEnabled()
+    finally:
+        dialog.close()
