@@ -48,7 +48,7 @@ def _shown(parts) -> str:
 
 
 def test_the_status_bar_names_the_server_and_no_download_is_offered(parts):
-    """ "Server: 127.0.0.1 — codellama-7b-instruct" in the status bar; no first-run welcome
+    """The status bar says "Server: 127.0.0.1 — codellama-7b-instruct"; no first-run welcome
     offers a download, since the lab's server runs the model."""
     assert isinstance(parts.service.backend, ServerBackend)
     assert parts.window.status.device_label.text() == "Server: 127.0.0.1 — codellama-7b-instruct"
