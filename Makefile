@@ -9,7 +9,7 @@ TOOLS  := .tools
 TSC_STAMP := $(TOOLS)/.installed
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 
-.PHONY: run test test-quick lint format bench doctor lessons-check clean
+.PHONY: run test test-quick lint format bench doctor lessons-check clean llama-server
 
 # llama.cpp is compiled for this machine's processor (-march=native) but without its AMX
 # kernels: they fault on some Xeons and VMs (llama.cpp issue 20824), and leaving them out
@@ -36,6 +36,33 @@ $(TSC_STAMP):
 		|| echo "Could not install TypeScript: TypeScript lessons will not run."; \
 	else echo "npm not found: TypeScript lessons will not run (install Node.js for them)."; fi
 	@touch $(TSC_STAMP)
+
+# llama.cpp's own server, for `codetutor serve` in a lab: parallel slots, so a room's requests
+# are answered together (llama-cpp-python's server answers one at a time). Built from the
+# llama.cpp that llama-cpp-python's sdist vendors, the version the app runs, with the same
+# flags; not part of `make test`, whose llama-server tests skip without it.
+LLAMA_SERVER := $(TOOLS)/llama-server/bin/llama-server
+
+llama-server: $(LLAMA_SERVER)
+
+$(LLAMA_SERVER): | $(STAMP)
+	@echo "Building llama.cpp's llama-server (a few minutes)..."
+	@mkdir -p $(TOOLS)/src $(dir $@)
+	set -e; version=$$($(PY) -c 'import importlib.metadata as m; print(m.version("llama_cpp_python"))'); \
+	src=$(TOOLS)/src/llama_cpp_python-$$version; \
+	if [ ! -d $$src ]; then \
+		$(PY) -m pip download --quiet --no-deps --no-binary :all: \
+			"llama-cpp-python==$$version" -d $(TOOLS)/src; \
+		tar -xzf $(TOOLS)/src/llama_cpp_python-$$version.tar.gz -C $(TOOLS)/src; \
+	fi; \
+	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" cmake -S $$src/vendor/llama.cpp \
+		-B $(TOOLS)/llama-server/build -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON \
+		-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
+		-DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON >/dev/null; \
+	cmake --build $(TOOLS)/llama-server/build --config Release --target llama-server \
+		-j$$(nproc 2>/dev/null || echo 2); \
+	cp $(TOOLS)/llama-server/build/bin/llama-server $@
+	$@ --version
 
 run: $(STAMP) $(TSC_STAMP)
 	$(VENV)/bin/codetutor

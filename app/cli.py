@@ -1,4 +1,5 @@
-"""The `codetutor` command: the GUI by default, plus doctor, bench, lessons check and models."""
+"""The `codetutor` command: the GUI by default, plus doctor, bench, lessons check, models and
+serve."""
 
 from __future__ import annotations
 
@@ -138,6 +139,13 @@ def run_models(args: argparse.Namespace) -> int:
     return models_main(args)
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve one model to a classroom until Ctrl+C."""
+    from app.serve import run_serve as serve_main
+
+    return serve_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     from app import __version__
@@ -163,10 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     from app.models_cli import add_parser as add_models_parser
 
     add_models_parser(sub)
+    from app.serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 
-COMMANDS = ("gui", "doctor", "bench", "lessons", "models")
+COMMANDS = ("gui", "doctor", "bench", "lessons", "models", "serve")
 
 
 def with_command(argv: list[str]) -> list[str]:
@@ -196,4 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_lessons_check(args)
     if args.command == "models":
         return run_models(args)
+    if args.command == "serve":
+        return run_serve(args)
     return run_gui(args)
