@@ -41,7 +41,9 @@ $(TSC_STAMP):
 # are answered together (llama-cpp-python's server answers one at a time). Built from the
 # llama.cpp that llama-cpp-python's sdist vendors, the version the app runs, with the same
 # flags; not part of `make test`, whose llama-server tests skip without it.
+# On a lab's GPU machine: `make llama-server LLAMA_SERVER_CMAKE=-DGGML_CUDA=on`.
 LLAMA_SERVER := $(TOOLS)/llama-server/bin/llama-server
+LLAMA_SERVER_CMAKE ?=
 
 llama-server: $(LLAMA_SERVER)
 
@@ -58,7 +60,7 @@ $(LLAMA_SERVER): | $(STAMP)
 	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" cmake -S $$src/vendor/llama.cpp \
 		-B $(TOOLS)/llama-server/build -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON \
 		-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
-		-DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON >/dev/null; \
+		-DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON $(LLAMA_SERVER_CMAKE) >/dev/null; \
 	cmake --build $(TOOLS)/llama-server/build --config Release --target llama-server \
 		-j$$(nproc 2>/dev/null || echo 2); \
 	cp $(TOOLS)/llama-server/build/bin/llama-server $@

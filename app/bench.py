@@ -316,7 +316,8 @@ def fim_moves(code: str) -> list[tuple[str, str]]:
     return sessions
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
+    """The `share` quantile of `values` (the nearest of the sorted values)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
@@ -329,7 +330,7 @@ def _fim_summary(runs: list[tuple[float, object, str]]) -> dict[str, float]:
     reused = sum(s.reused_tokens for s in stats)  # type: ignore[attr-defined]
     return {
         "p50": round(statistics.median(latencies), 1),
-        "p95": round(_percentile(latencies, 0.95), 1),
+        "p95": round(percentile(latencies, 0.95), 1),
         "reused": round(reused / prompt, 3) if prompt else 0.0,
         "prompt_tokens_mean": round(prompt / max(1, len(stats)), 1),
         "generated_tokens_mean": round(statistics.mean(s.tokens for s in stats), 1),  # type: ignore[attr-defined]

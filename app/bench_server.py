@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.bench import percentile
 from app.core.models import server_model_spec, starter_model_spec
 from app.core.server import ServerConfig, check_url, read_api_key
 from app.llm.backend import CancelFlag, ChatMessage, GenerationParams, StreamStats
@@ -83,15 +84,6 @@ class LoadResult:
     fim_p50_ms: float | None
     fim_p95_ms: float | None
     failures: list[str]
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """The `share` quantile by the nearest rank (None for no values)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def _timed(pieces, started: float, stats: StreamStats) -> str:
@@ -205,13 +197,17 @@ def run_load(config: ServerConfig, learners: int, seconds: float, label: str = "
         replies=sum(log.replies for log in logs),
         completions=sum(log.completions for log in logs),
         failed=len(failures),
-        ttft_p50_ms=_round(percentile(ttft, 0.5)),
-        ttft_p95_ms=_round(percentile(ttft, 0.95)),
+        ttft_p50_ms=_quantile(ttft, 0.5),
+        ttft_p95_ms=_quantile(ttft, 0.95),
         tokens_per_s_per_learner=_round(statistics.median(rates)) if rates else None,
-        fim_p50_ms=_round(percentile(fim, 0.5)),
-        fim_p95_ms=_round(percentile(fim, 0.95)),
+        fim_p50_ms=_quantile(fim, 0.5),
+        fim_p95_ms=_quantile(fim, 0.95),
         failures=sorted(set(failures))[:5],
     )
+
+
+def _quantile(values: list[float], share: float) -> float | None:
+    return round(percentile(values, share), 1) if values else None
 
 
 def _round(value: float | None) -> float | None:
@@ -258,6 +254,8 @@ def main(args: argparse.Namespace) -> int:
     """`codetutor bench --server URL|ENGINE [--server …] --learners 1,8,30 --seconds S`."""
     try:
         counts = parse_learners(args.learners)
+        if not 1 <= args.seconds <= 3600:
+            raise ValueError(f"--seconds takes 1 to 3600, not {args.seconds:g}")
         key = read_api_key(args.api_key_file or "")
     except Exception as exc:  # noqa: BLE001 - bad input is a message, not a traceback
         print(f"codetutor bench: {exc}", file=sys.stderr)

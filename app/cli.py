@@ -119,7 +119,11 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    """Run the benchmark and print its figures."""
+    """Run the benchmark and print its figures (with --server: the classroom load test)."""
+    if args.server:
+        from app.bench_server import main as load_main
+
+        return load_main(args)
     from app.bench import main as bench_main
 
     return bench_main(args)
@@ -164,6 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print JSON only")
     bench.add_argument("--tokens", type=int, default=512, help="tokens per run (512)")
     bench.add_argument("--model", help="a GGUF file (default: the starter model)")
+    load = bench.add_argument_group(
+        "classroom load (--server)",
+        "Simulated learners typing, asking and reading replies on one server.",
+    )
+    load.add_argument(
+        "--server",
+        action="append",
+        metavar="URL|ENGINE",
+        help="a server's API address (http://lab-gpu.local:8080/v1), or llama-server or "
+        "llama-cpp-python to start one here on the starter model; repeat to compare",
+    )
+    load.add_argument("--learners", default="1,8,30", help="learner counts to run (1,8,30)")
+    load.add_argument("--seconds", type=float, default=60.0, help="seconds per run (60)")
+    load.add_argument("--parallel", type=int, default=8, help="llama-server's slots (8)")
+    load.add_argument("--server-model", help="the model to ask a server for (its first)")
+    load.add_argument("--api-key-file", help="a file with the server's API key")
     lessons = sub.add_parser("lessons", help="work with lesson courses")
     lsub = lessons.add_subparsers(dest="lessons_command", required=True)
     check = lsub.add_parser("check", help="validate courses (default: the built-in ones)")

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -85,6 +86,8 @@ class ServeOptions:
         threads: CPU threads for generation; None: the engine's default.
         chat_format: llama-cpp-python's chat format ("llama-2" for Code Llama - Instruct);
             None: the file's own template.
+        gpu_layers: layers offloaded to the GPU: -1 all (a build without GPU support runs
+            on the CPU and says so in its log), 0 none.
     """
 
     model_path: Path
@@ -97,6 +100,7 @@ class ServeOptions:
     engine: str = "auto"
     threads: int | None = None
     chat_format: str | None = None
+    gpu_layers: int = -1
 
 
 def _executable(path: str | os.PathLike[str] | None) -> Path | None:
@@ -178,7 +182,8 @@ def _flags(binary: str) -> frozenset[str]:
 def server_command(options: ServeOptions, engine: str) -> list[str]:
     """The command line that serves `options` with `engine` (one of ENGINES).
 
-    The list holds the API key when there is one: never print it.
+    The API key is not in it (the process list shows every command line to every user of
+    the machine): `server_env` passes it.
 
     Raises:
         ServeError: llama-server is asked for and not found, or the engine is unknown.
@@ -197,8 +202,8 @@ def server_command(options: ServeOptions, engine: str) -> list[str]:
             cmd += ["--chat-template", CHAT_TEMPLATES.get(o.chat_format, o.chat_format)]
         if o.threads:
             cmd += ["-t", str(o.threads)]
-        if o.api_key:
-            cmd += ["--api-key", o.api_key]
+        if o.gpu_layers:
+            cmd += ["-ngl", str(999 if o.gpu_layers < 0 else o.gpu_layers)]
         return cmd
     if engine == "llama-cpp-python":
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(o.model_path)]
@@ -209,10 +214,28 @@ def server_command(options: ServeOptions, engine: str) -> list[str]:
             cmd += ["--chat_format", o.chat_format]
         if o.threads:
             cmd += ["--n_threads", str(o.threads), "--n_threads_batch", str(o.threads)]
-        if o.api_key:
-            cmd += ["--api_key", o.api_key]
+        if o.gpu_layers:
+            cmd += ["--n_gpu_layers", str(o.gpu_layers)]
         return cmd
     raise ServeError(f"No engine called “{engine}”: choose {' or '.join(ENGINES)}.")
+
+
+def server_env(
+    options: ServeOptions, engine: str, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The child's environment: `base` (default: this process's) with the API key, which
+    each engine reads from there (llama-server: LLAMA_API_KEY; llama-cpp-python's settings:
+    API_KEY), and without what would override the command line."""
+    env = dict(os.environ if base is None else base)
+    if engine == "llama-cpp-python":
+        for name in CHILD_ENV_DROPPED:
+            env.pop(name, None)
+        env["PYTHONUNBUFFERED"] = "1"
+    for name in ("LLAMA_API_KEY", "API_KEY"):
+        env.pop(name, None)  # a key of the admin's shell is not this server's
+    if options.api_key:
+        env["LLAMA_API_KEY" if engine == "llama-server" else "API_KEY"] = options.api_key
+    return env
 
 
 def is_loopback(host: str) -> bool:
@@ -371,11 +394,7 @@ class ServerProcess:
         if self._process is not None:
             raise ServeError("This server was started already.")
         command = server_command(self.options, self._engine)
-        env = dict(os.environ)
-        if self._engine == "llama-cpp-python":
-            for name in CHILD_ENV_DROPPED:
-                env.pop(name, None)
-            env["PYTHONUNBUFFERED"] = "1"
+        env = server_env(self.options, self._engine, os.environ)
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "w+b")  # noqa: SIM115 - closed by stop()
@@ -480,11 +499,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ("--parallel", 1, 256, 8, "learners answered at once, by llama-server (8)"),
         ("--n-ctx", 256, 1 << 20, 4096, "tokens of context per learner (4096)"),
         ("--threads", 1, 1024, None, "CPU threads (the engine's default)"),
+        ("--gpu-layers", -1, 100_000, -1, "layers on the GPU: -1 all, 0 none (-1)"),
     ):
         serve.add_argument(flag, metavar="N", type=_int_in(low, high), default=default, help=words)
     keys = serve.add_mutually_exclusive_group()
     keys.add_argument("--api-key-file", metavar="FILE", help="a file holding the clients' key")
-    keys.add_argument("--api-key", metavar="KEY", help="the key (shows in the process list)")
+    keys.add_argument(
+        "--api-key", metavar="KEY", help="the key (shows in this command's process list)"
+    )
     serve.add_argument("--engine", choices=("auto", *ENGINES), default="auto", help="(auto)")
 
 
@@ -643,6 +665,7 @@ def run_serve(args: argparse.Namespace) -> int:
         engine=engine,
         threads=args.threads,
         chat_format=spec.chat_format,
+        gpu_layers=args.gpu_layers,
     )
     at_once = f"{options.parallel} learners" if engine == "llama-server" else "one request"
     print(f"Engine: {engine} ({at_once} at a time, {options.n_ctx:,} tokens each).")

@@ -26,6 +26,7 @@ from app.serve import (
     find_llama_server,
     free_port,
     server_command,
+    server_env,
     site_config_line,
 )
 
@@ -54,14 +55,16 @@ def test_llama_server_command_splits_the_context_across_the_slots(fake_llama_ser
     assert after(cmd, "-m") == "model.gguf" and after(cmd, "--alias") == "tutor"
     assert after(cmd, "-np") == "4" and after(cmd, "-c") == "8192"
     assert after(cmd, "--host") == "127.0.0.1" and after(cmd, "--port") == "8080"
-    assert "--api-key" not in cmd and "-t" not in cmd
-    keyed = server_command(
-        ServeOptions(Path("m.gguf"), "a", api_key="s3cret", threads=6), "llama-server"
-    )
-    assert after(keyed, "--api-key") == "s3cret" and after(keyed, "-t") == "6"
+    assert "-t" not in cmd and after(cmd, "-ngl") == "999"  # all layers, where there is a GPU
+    options = ServeOptions(Path("m.gguf"), "a", api_key="s3cret", threads=6, gpu_layers=0)
+    keyed = server_command(options, "llama-server")
+    assert after(keyed, "-t") == "6" and "-ngl" not in keyed
+    assert "s3cret" not in keyed  # the process list shows command lines to every user
+    env = server_env(options, "llama-server", {"PATH": "/bin", "API_KEY": "other"})
+    assert env["LLAMA_API_KEY"] == "s3cret" and "API_KEY" not in env
 
 
-def test_llama_cpp_python_command_is_one_its_server_parses_with_interrupts_off():
+def test_llama_cpp_python_command_is_one_its_server_parses_with_interrupts_off(monkeypatch):
     """llama_cpp.server's own parser reads the command as this model, alias, context and key,
     with a new request waiting instead of cutting off the one streaming."""
     pytest.importorskip("pydantic_settings", reason="the server extra: pip install -e '.[test]'")
@@ -77,7 +80,11 @@ def test_llama_cpp_python_command_is_one_its_server_parses_with_interrupts_off()
     settings = parse_model_from_args(Settings, parser.parse_args(cmd[3:]))
     assert (settings.model, settings.model_alias, settings.n_ctx) == ("model.gguf", "tutor", 2048)
     assert settings.interrupt_requests is False and settings.api_key is None
-    keyed = server_command(ServeOptions(Path("m.gguf"), "a", api_key="s3cret"), "llama-cpp-python")
+    keyed_options = ServeOptions(Path("m.gguf"), "a", api_key="s3cret")
+    keyed = server_command(keyed_options, "llama-cpp-python")
+    assert "s3cret" not in keyed
+    for name, value in server_env(keyed_options, "llama-cpp-python", {}).items():
+        monkeypatch.setenv(name, value)
     assert parse_model_from_args(Settings, parser.parse_args(keyed[3:])).api_key == "s3cret"
 
 
