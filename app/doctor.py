@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from app.core.hardware import Hardware
     from app.core.models import ModelSpec
+    from app.settings import Settings
 
 
 def model_in_use(model: str | None) -> ModelSpec:
@@ -95,6 +96,13 @@ def doctor(out: TextIO, model: str | None = None) -> int:
         f"{proctree.PROCESS_LIMIT} processes (resource limits; no cgroup)",
         file=out,
     )
+    if model is None:
+        from app.settings import load_settings
+
+        paths = resolve_paths()
+        settings = load_settings(paths.site_config_file, paths.user_config_file)
+        if str(settings.get("server.url") or "").strip():
+            return server_report(out, settings)
     try:
         spec = model_in_use(model)
     except StarterModelMissingError as exc:
@@ -143,6 +151,58 @@ def doctor(out: TextIO, model: str | None = None) -> int:
     if problems:
         print("Unhealthy: " + "; ".join(problems), file=out)
         return 1
+    print("Healthy.", file=out)
+    return 0
+
+
+def server_report(out: TextIO, settings: Settings) -> int:
+    """The tutor's server (`server.url` is set): reached, its model, and a short reply
+    timed. Returns 0 when it answered, 1 with the reason otherwise."""
+    import time
+
+    from app.core.gguf import ModelFileError
+    from app.core.models import server_model_spec
+    from app.core.server import ServerConfigError
+    from app.llm.backend import CancelFlag, ChatMessage, GenerationError, GenerationParams
+    from app.llm.server import ServerBackend
+    from app.settings import server_config_from_settings
+
+    try:
+        config = server_config_from_settings(settings)
+    except ServerConfigError as exc:
+        print(f"Server:        FAILED ({exc})", file=out)
+        print("Unhealthy: the server settings cannot be used.", file=out)
+        return 1
+    assert config is not None
+    print(f"Server:        {config.url}", file=out)
+    backend = ServerBackend(config)
+    try:
+        info = backend.load(server_model_spec(config.model, config.n_ctx))
+        print(f"Model:         {info.name} ({info.device})", file=out)
+        counted = "counted by the server" if backend.capabilities.exact_tokens else "estimated"
+        print(f"Context:       {info.n_ctx:,} tokens; tokens {counted}", file=out)
+        started = time.perf_counter()
+        first = None
+        pieces = 0
+        question = [ChatMessage("user", "Say hello in five words.")]
+        for _piece in backend.stream_chat(question, GenerationParams(max_tokens=32), CancelFlag()):
+            pieces += 1
+            first = first or time.perf_counter()
+        ended = time.perf_counter()
+    except (ModelFileError, GenerationError) as exc:
+        print(f"Check:         FAILED ({exc})", file=out)
+        print("Unhealthy: the tutor's server did not answer.", file=out)
+        return 1
+    finally:
+        backend.close()
+    if first is None:
+        print("Unhealthy: the server's reply was empty.", file=out)
+        return 1
+    rate = (pieces - 1) / (ended - first) if pieces > 1 and ended > first else 0.0
+    print(
+        f"Reply:         first words in {(first - started) * 1000:.0f} ms, {rate:.1f} tokens/s",
+        file=out,
+    )
     print("Healthy.", file=out)
     return 0
 

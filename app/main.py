@@ -18,14 +18,14 @@ from app.core.models import (
     spec_for_file,
     starter_model_spec,
 )
-from app.core.server import ServerConfig, ServerConfigError, make_config
+from app.core.server import ServerConfigError
 from app.core.tutor.actions import TutorAction
 from app.core.tutor.context import TutorContext
 from app.llm.backend import Backend, GenerationParams
 from app.llm.service import LlmService
 from app.paths import BUILTIN_LESSONS_DIR, resolve_paths
 from app.runner import sandbox
-from app.settings import Settings
+from app.settings import Settings, server_config_from_settings
 from app.state import SessionState
 from app.store.manager import open_model_store
 from app.ui.common.actions import SPECS, ActionId
@@ -61,25 +61,6 @@ class AppParts:
 
 
 WINDOW_LAYOUT_KEY = "window.layout"
-
-
-def server_config_from_settings(settings: Settings) -> ServerConfig | None:
-    """The tutor's server from the settings `server.*`, or None when `server.url` is empty.
-
-    Raises:
-        ServerConfigError: the address or the API key file cannot be used.
-    """
-    url = str(settings.get("server.url") or "").strip()
-    if not url:
-        return None
-    return make_config(
-        url,
-        model=str(settings.get("server.model") or ""),
-        key_file=str(settings.get("server.api_key_file") or ""),
-        connect_timeout_s=float(settings.get("server.connect_timeout")),
-        read_timeout_s=float(settings.get("server.read_timeout")),
-        n_ctx=int(settings.get("model.n_ctx")),
-    )
 
 
 def backend_from_settings(settings: Settings) -> tuple[Backend, str | None]:

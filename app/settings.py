@@ -24,6 +24,7 @@ from typing import Any
 import tomli_w
 
 from app.core.atomic import atomic_write_text
+from app.core.server import ServerConfig, make_config
 
 MAX_FILE_BYTES = 1_000_000  # a settings file is a few lines; more is not a settings file
 MAX_DEPTH = 4  # [section] key = value, plus [locked]; deeper nesting is not ours
@@ -445,3 +446,22 @@ def load_settings(site_file: Path, user_file: Path, cli: dict[str, Any] | None =
         if attr == "site":
             settings.problems.extend(lock_problems(settings.site, site_file))
     return settings
+
+
+def server_config_from_settings(settings: Settings) -> ServerConfig | None:
+    """The tutor's server from the settings `server.*`, or None when `server.url` is empty.
+
+    Raises:
+        ServerConfigError: the address or the API key file cannot be used.
+    """
+    url = str(settings.get("server.url") or "").strip()
+    if not url:
+        return None
+    return make_config(
+        url,
+        model=str(settings.get("server.model") or ""),
+        key_file=str(settings.get("server.api_key_file") or ""),
+        connect_timeout_s=float(settings.get("server.connect_timeout")),
+        read_timeout_s=float(settings.get("server.read_timeout")),
+        n_ctx=int(settings.get("model.n_ctx")),
+    )

@@ -44,6 +44,7 @@ from app.llm.server_http import (
 MAX_BUSY_WAIT_S = 300.0  # a question waits this long in all for a busy server, then fails
 FIM_WINDOW_TOKENS = 1024  # code round the cursor sent to /infill (estimated tokens)
 TOKEN_CACHE_SIZE = 512
+QUICK_READ_S = 15.0  # the server's model list, props and tokenizer answer at once, or fail
 ESTIMATED_NOTE = "Token counts are estimated: the server does not say how it tokenizes."
 MAX_TOKENS_SLACK = 16  # pieces past max_tokens before a stream is taken as endless
 NO_INFILL_STATUSES = (400, 404, 405, 501)  # no /infill here, or (501) a model without FIM
@@ -80,6 +81,8 @@ class ServerBackend:
             pool=config.read_timeout_s,
         )
         self._client = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        quick = min(config.read_timeout_s, QUICK_READ_S)  # the model list, props, tokenize
+        self._quick = httpx.Timeout(config.connect_timeout_s, read=quick, write=quick, pool=quick)
         self._info: ModelInfo | None = None
         self._model = config.model
         self._n_ctx = config.n_ctx
@@ -382,7 +385,7 @@ class ServerBackend:
 
     def _get(self, url: str, path: str) -> httpx.Response:
         try:
-            return self._client.get(url)
+            return self._client.get(url, timeout=self._quick)
         except httpx.HTTPError as exc:
             raise network_error(exc, self.config) from exc
 
@@ -420,7 +423,7 @@ class ServerBackend:
     def _server_context(self) -> int | None:
         """The per-slot context length from llama.cpp's /props, or None."""
         try:
-            response = self._client.get(self.config.root + "/props")
+            response = self._client.get(self.config.root + "/props", timeout=self._quick)
             if response.status_code != 200:
                 return None
             data = response.json()
@@ -442,7 +445,7 @@ class ServerBackend:
     def _post_tokenize(self, path: str, text: str) -> list[int]:
         body = {"content": text} if path == "/tokenize" else {"input": text, "model": self._model}
         try:
-            response = self._client.post(self.config.root + path, json=body)
+            response = self._client.post(self.config.root + path, json=body, timeout=self._quick)
             data = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError) as exc:
             raise GenerationError(f"The server could not tokenize: {exc}") from exc
