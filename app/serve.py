@@ -287,13 +287,17 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-def site_config_line(url: str, alias: str, has_key: bool = False) -> str:
+def site_config_line(url: str, alias: str, has_key: bool = False, key_file: str = "") -> str:
     """The TOML for the lab's site-wide settings file that points the learners' apps at the
-    server (and, when it has a key, says where theirs goes)."""
+    server (and, when it has a key, says where theirs goes: `key_file` when the admin gave
+    one, which the learners' machines must be able to read)."""
     from app.core.server import API_KEY_ENV
 
     lines = ["[server]", f"url = {json.dumps(url)}", f"model = {json.dumps(alias)}"]
-    if has_key:
+    if key_file:
+        path = str(Path(key_file).expanduser().absolute())
+        lines.append(f"api_key_file = {json.dumps(path)}  # readable by the learners")
+    elif has_key:
         lines.append(
             '# the key: api_key_file = "/path/to/a/file/holding/it" here, or the environment '
             f"variable {API_KEY_ENV}"
@@ -682,7 +686,7 @@ def run_serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("Stopped before the model was loaded.")
             return 0
-        _print_ready(server, alias, key is not None)
+        _print_ready(server, alias, key is not None, args.api_key_file or "")
         try:
             code = server.process.wait()
         except KeyboardInterrupt:
@@ -695,7 +699,7 @@ def run_serve(args: argparse.Namespace) -> int:
     return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell says
 
 
-def _print_ready(server: ServerProcess, alias: str, has_key: bool) -> None:
+def _print_ready(server: ServerProcess, alias: str, has_key: bool, key_file: str = "") -> None:
     host, port = server.options.host, server.options.port
     if host in ("0.0.0.0", "::"):
         url = f"http://{socket.gethostname()}:{port}/v1"
@@ -710,5 +714,5 @@ def _print_ready(server: ServerProcess, alias: str, has_key: bool) -> None:
 
     where = resolve_paths().site_config_file
     print(f"\nOn each learner's machine, put these lines in the site-wide settings ({where} here):")
-    print(site_config_line(url, alias, has_key))
+    print(site_config_line(url, alias, has_key, key_file))
     print("\nPress Ctrl+C to stop.", flush=True)

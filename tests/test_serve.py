@@ -209,6 +209,13 @@ def test_a_server_that_exits_at_once_reports_its_last_lines(fake_llama_server, t
     assert "error: boom" in log.read_text()
 
 
+def test_site_config_names_the_key_file_the_admin_gave(tmp_path):
+    """With --api-key-file, the settings lines name that file for the learners' machines."""
+    key = tmp_path / "key"
+    text = site_config_line("http://lab-gpu.local:8080/v1", "tutor", True, str(key))
+    assert tomllib.loads(text)["server"]["api_key_file"] == str(key)
+
+
 def check_real_server(engine: str, model: Path) -> None:
     """Start `engine` on `model` with a key: it lists the alias to a client sending the key,
     refuses one without, its log's tail never shows the key, and stop() ends the process."""

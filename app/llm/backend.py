@@ -97,6 +97,8 @@ class ModelInfo:
         settings: how llama.cpp runs it (GPU layers, extra CPU buffer types).
         notice: what the learner should be told about how it runs, e.g. that the model
             check fell back to a safer setting after a crash; None when nothing happened.
+        on_server: it runs on the tutor's server (`device` then names the server and the
+            model, "Server: lab-gpu.local — codellama-7b-instruct").
     """
 
     name: str
@@ -111,6 +113,7 @@ class ModelInfo:
     is_starter: bool = False
     settings: RunSettings | None = None
     notice: str | None = None
+    on_server: bool = False
 
 
 @dataclass

@@ -145,6 +145,7 @@ class ServerBackend:
             chat_format="server",
             load_seconds=time.perf_counter() - started,
             notice=None if self._tokenize_path else ESTIMATED_NOTE,
+            on_server=True,
         )
         return self._info
 

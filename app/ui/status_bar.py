@@ -75,15 +75,24 @@ class StatusBar(QStatusBar):
 
     @Slot(object)
     def _on_service_model_loaded(self, info: ModelInfo) -> None:
-        self.model_label.setText(info.name)
-        self.device_label.setText(info.device)
-        self.showMessage(f"Loaded {info.name} in {info.load_seconds:.1f} s", 4000)
+        self._show_model(info)
+        done = "Connected to the server" if info.on_server else f"Loaded {info.name}"
+        self.showMessage(f"{done} in {info.load_seconds:.1f} s", 4000)
 
     @Slot(str, str)
     def _on_service_model_failed(self, _kind: str, _message: str) -> None:
         info = self._service.model_info  # the model in use before, when it is still loaded
-        self.model_label.setText(info.name if info else "No model")
-        self.device_label.setText(info.device if info else "")
+        self._show_model(info)
+
+    def _show_model(self, info: ModelInfo | None) -> None:
+        """The model and where it runs; on a server, "Server: host — model" alone."""
+        if info is None:
+            self.model_label.setText("No model")
+            self.device_label.setText("")
+        else:
+            self.model_label.setText(info.device if info.on_server else info.name)
+            self.device_label.setText("" if info.on_server else info.device)
+            self.device_label.setVisible(not info.on_server)
 
     @Slot(object)
     def _on_service_request_ended(self, handle: RequestHandle) -> None:
