@@ -383,8 +383,11 @@ class TutorController(QObject):
         if reply.handle.request_id != self._panel.active_request:
             return
         self._panel.end_reply(reply.handle.request_id)
-        if reply.guard is not None:
-            self._panel.show_verdict(reply.message, frozenset())
+        if reply.guard is not None:  # what arrived before the failure is checked all the same
+            if reply.text.strip():
+                self._start_guard(reply, reply.text)
+            else:
+                self._panel.show_verdict(reply.message, frozenset())
         self._panel.add_info(message, error=True)
 
     # -- the solution guard ---------------------------------------------------------------

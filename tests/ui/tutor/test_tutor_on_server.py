@@ -152,3 +152,24 @@ def test_the_model_manager_says_the_tutor_runs_on_the_server(parts):
             assert not dialog.buttons["Use"].isEnabled()
     finally:
         dialog.close()
+
+
+def test_a_cut_reply_holding_the_solution_is_still_folded(parts, server, qtbot):
+    """In a hints lesson, a reply cut mid-stream whose code already solves the exercise is
+    checked like a whole one: the solving block stays folded."""
+    solution = BUILTIN_LESSONS_DIR / "python-basics/01-print-and-variables/solution/main.py"
+    code = solution.read_text()
+
+    def route(handler):
+        handler.start_events()
+        handler.event(chat_chunk("Try this:\n\n```python\n" + code + "```\n\nAnd then"))
+
+    server.routes[("POST", "/v1/chat/completions")] = route
+    assert parts.window.lesson_browser.select(FIRST)
+    with qtbot.waitSignal(parts.tutor.sig_guard_finished, timeout=30_000) as guarded:
+        parts.window.actions.trigger(ActionId.EXPLAIN)
+    shown = _shown(parts)
+    assert guarded.args[1].solving == frozenset({0})
+    assert "The reply was cut" in shown
+    assert "Show it anyway?" in shown
+    assert 'print(f"Next year I will be {age + 1}.")' not in shown
