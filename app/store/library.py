@@ -243,7 +243,7 @@ class ModelLibrary:
                     entry,
                     ModelState.READY,
                     path,
-                    total=path.stat().st_size,
+                    total=_size(path) or entry.size,
                     shared=shared,
                     verified=record.get("how") == "sha256",
                     message=str(record.get("note", "")),
@@ -260,9 +260,13 @@ class ModelLibrary:
         if unchecked is not None:
             return unchecked
         part = self.part_path(entry)
-        if part.is_file():
+        try:  # a download thread may finish (rename) or cancel (delete) it at any moment
+            done = part.stat().st_size if part.is_file() else None
+        except FileNotFoundError:
+            done = None
+        if done is not None:
             total = _part_total(part) or entry.size
-            return ModelStatus(entry, ModelState.PAUSED, part, part.stat().st_size, total)
+            return ModelStatus(entry, ModelState.PAUSED, part, done, total)
         if bad is not None:
             return bad
         failure = self.records.failure(entry.id)
@@ -431,6 +435,14 @@ class ModelLibrary:
         self.local_catalog.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.local_catalog, text)
         return entry
+
+
+def _size(path: Path) -> int | None:
+    """The file's size, or None when it went meanwhile (removed by another thread)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 def _part_total(part: Path) -> int | None:
