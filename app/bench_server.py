@@ -31,7 +31,7 @@ from app.core.models import server_model_spec, starter_model_spec
 from app.core.server import ServerConfig, check_url, read_api_key
 from app.llm.backend import CancelFlag, ChatMessage, GenerationParams, StreamStats
 from app.llm.server import ServerBackend
-from app.serve import ENGINES, ServeOptions, ServerProcess, free_port
+from app.serve_process import ENGINES, ServeOptions, ServerProcess, free_port
 
 QUESTIONS = (
     "What does a for loop do in Python? Answer in two sentences.",

@@ -11,7 +11,7 @@ from models.fixtures import no_network_beyond_loopback
 
 from app.bench_server import parse_learners, table
 from app.cli import main
-from app.serve import find_llama_server
+from app.serve_process import find_llama_server
 
 __all__ = ["no_network_beyond_loopback"]  # nothing but 127.0.0.1 is reached
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from models.fixtures import no_network_beyond_loopback  # noqa: F401 - autouse: 127.0.0.1 only
 
-from app import serve
+from app import serve_process
 from app.cli import main
-from app.serve import (
+from app.serve_process import (
     ServeError,
     ServeOptions,
     ServerProcess,
@@ -97,7 +97,7 @@ def test_auto_takes_llama_server_when_it_is_there(fake_llama_server):
 def test_auto_falls_back_to_llama_cpp_python_and_says_so(monkeypatch):
     """Without llama-server, "auto" runs llama-cpp-python's server, saying it answers one
     request at a time and how to build llama-server; asking for llama-server says how."""
-    monkeypatch.setattr(serve, "find_llama_server", lambda: None)
+    monkeypatch.setattr(serve_process, "find_llama_server", lambda: None)
     engine, note = choose_engine("auto")
     assert engine == "llama-cpp-python"
     assert note and "one request at a time" in note and "make llama-server" in note
@@ -238,8 +238,8 @@ def check_real_server(engine: str, model: Path) -> None:
 @pytest.mark.real_model
 def test_llama_cpp_python_serves_the_starter_model(starter_spec):
     """llama-cpp-python's server answers /v1/models with the alias, and stops."""
-    if serve.llama_cpp_server_available():
-        pytest.skip(serve.llama_cpp_server_available())
+    if serve_process.llama_cpp_server_available():
+        pytest.skip(serve_process.llama_cpp_server_available())
     check_real_server("llama-cpp-python", starter_spec.path)
 
 

@@ -16,7 +16,7 @@ from app.llm.backend import CancelFlag, ChatMessage, GenerationParams
 from app.llm.fim import FALLBACK_NOTE
 from app.llm.server import ServerBackend, ServerUnavailableError
 from app.llm.server_http import ServerError
-from app.serve import ENGINES, ServeOptions, ServerProcess, find_llama_server, free_port
+from app.serve_process import ENGINES, ServeOptions, ServerProcess, find_llama_server, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_model]
 
