@@ -3,7 +3,7 @@
 Each simulated learner is a thread with its own server backend (the app's own client): it
 types for a while (an inline completion every FIM_EVERY_S, as the editor asks at typing
 pace), asks the tutor a question and reads the streamed reply, thinks, and starts again,
-until the run's time is up. Requests in flight then finish; a run is bounded by its
+until the run's time is up (a learner's first round is always whole). Requests in flight then finish; a run is bounded by its
 seconds plus GRACE_S, after which what is still open is stopped and counted as failed.
 
 The figures per run: the time to the first word of the tutor's replies (p50, p95), the
@@ -31,7 +31,7 @@ from app.core.models import server_model_spec, starter_model_spec
 from app.core.server import ServerConfig, check_url, read_api_key
 from app.llm.backend import CancelFlag, ChatMessage, GenerationParams, StreamStats
 from app.llm.server import ServerBackend
-from app.serve_process import ENGINES, ServeOptions, ServerProcess, free_port
+from app.serve_process import ENGINES, ServeOptions, ServerProcess, free_port, stop_signals
 
 QUESTIONS = (
     "What does a for loop do in Python? Answer in two sentences.",
@@ -115,17 +115,19 @@ class Learner(threading.Thread):
         """Type, ask, read, think; again until the deadline."""
         backend = ServerBackend(self._config)
         try:
-            backend.load(server_model_spec(self._config.model))
-        except Exception as exc:  # noqa: BLE001 - a learner's failure is a figure, not a crash
-            self.log.failures.append(f"connect: {exc}")
-            return
-        try:
+            try:
+                backend.load(server_model_spec(self._config.model))
+            except Exception as exc:  # noqa: BLE001 - a learner's failure is a figure
+                self.log.failures.append(f"connect: {exc}")
+                return
             self._halt.wait(self._rng.uniform(0, THINK_S[1]))  # learners do not start as one
-            while time.monotonic() < self._deadline and not self._halt.is_set():
+            first = True  # every learner's first round is whole, however short the run
+            while first or (time.monotonic() < self._deadline and not self._halt.is_set()):
                 self._type(backend)
-                if time.monotonic() >= self._deadline or self._halt.is_set():
+                if not first and (time.monotonic() >= self._deadline or self._halt.is_set()):
                     break
                 self._ask(backend)
+                first = False
                 self._halt.wait(self._rng.uniform(*THINK_S))
         finally:
             backend.close()
@@ -143,6 +145,7 @@ class Learner(threading.Thread):
                 self.log.failures.append(f"completion: {exc}")
                 continue
             if self._cancel.is_set():
+                self.log.failures.append("completion: still open when the grace time ended")
                 return
             self.log.fim_ms.append((time.perf_counter() - started) * 1000)
             self.log.completions += 1
@@ -185,6 +188,9 @@ def run_load(config: ServerConfig, learners: int, seconds: float, label: str = "
     stop.set()  # what is still open after the grace time is stopped (and counted failed)
     for learner in crowd:
         learner.join(10)
+    for learner in crowd:
+        if learner.is_alive():  # stuck past Stop: a failure, and its log is left alone
+            learner.log = LearnerLog(failures=["learner: still waiting after the run ended"])
     logs = [learner.log for learner in crowd]
     ttft = [v for log in logs for v in log.ttft_ms]
     fim = [v for log in logs for v in log.fim_ms]
@@ -297,7 +303,7 @@ def _on_engine(engine: str, counts: list[int], seconds: float, parallel: int) ->
         engine=engine,
     )
     label = f"{engine} -np {parallel}" if engine == "llama-server" else engine
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, stop_signals():  # SIGTERM stops the child too
         log = Path(tmp) / "server.log"
         with ServerProcess.start(options, engine, log_path=log) as server:
             config = _bench_config(ServerConfig(server.url, STARTER_ALIAS))

@@ -8,12 +8,10 @@ site-wide settings' `[server]` table that point the learners' apps at it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import socket
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from app.serve_process import (
     is_loopback,
     port_problem,
     site_config_line,
+    stop_signals,
 )
 
 # --- `codetutor serve` ------------------------------------------------------------------
@@ -145,27 +144,6 @@ def resolve_model(name: str | None, n_ctx: int) -> tuple[ModelSpec, str]:
     return spec, alias
 
 
-@contextlib.contextmanager
-def _stop_signals() -> Any:
-    """SIGTERM and SIGHUP (a service manager, a closed terminal) stop the server the way
-    Ctrl+C does, instead of leaving it running without us."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    saved = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in ("SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                sig = getattr(signal, name)
-                saved[sig] = signal.signal(sig, interrupt)
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
 def _log_path(port: int) -> Path | None:
     from app.paths import resolve_paths
 
@@ -230,7 +208,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"Note: {note}")
     log_path = _log_path(options.port)
     print(f"Loading {spec.display_name} as “{alias}”… (log: {log_path or 'none'})")
-    with _stop_signals():
+    with stop_signals():
         try:
             server = ServerProcess.start(options, engine, log_path=log_path, ready_timeout_s=600)
         except ServeError as exc:
@@ -239,13 +217,16 @@ def run_serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("Stopped before the model was loaded.")
             return 0
-        _print_ready(server, alias, key is not None, args.api_key_file or "")
         try:
+            _print_ready(server, alias, key is not None, args.api_key_file or "")
             code = server.process.wait()
         except KeyboardInterrupt:
             server.stop(signal.SIGINT)
             print("Stopped.")
             return 0
+        finally:
+            if server.process.poll() is None:  # any other way out: never leave it running
+                server.stop()
     tail = server.log_tail()
     server.stop()
     print(f"{engine} ended (exit code {code}). Its last lines:\n{tail}", file=sys.stderr)

@@ -22,9 +22,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -92,7 +93,7 @@ class ServeOptions:
     port: int = 8080
     parallel: int = 8
     n_ctx: int = 4096
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never shown
     engine: str = "auto"
     threads: int | None = None
     chat_format: str | None = None
@@ -453,7 +454,7 @@ class ServerProcess:
                 proc.send_signal(sig)
             try:
                 proc.wait(grace_s)
-            except subprocess.TimeoutExpired:
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):  # a second Ctrl+C too
                 proc.kill()
                 proc.wait()
         if self._log is not None:
@@ -471,3 +472,25 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a service manager, a closed terminal, a CI timeout) raise
+    KeyboardInterrupt inside the block, as Ctrl+C does, so a server started in it is stopped
+    on the way out instead of left running without us."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                sig = getattr(signal, name)
+                saved[sig] = signal.signal(sig, interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

@@ -57,7 +57,7 @@ def test_learners_on_a_real_server_get_replies_and_completions(engine, capsys):
     assert main(argv) == 0
     (run,) = json.loads(capsys.readouterr().out)
     assert run["server"].startswith(engine) and run["learners"] == 2
-    assert run["failed"] == 0 and run["replies"] >= 1 and run["completions"] >= 1
+    assert run["failed"] == 0 and run["replies"] >= 2 and run["completions"] >= 2  # each asks
     assert run["ttft_p50_ms"] > 0 and run["tokens_per_s_per_learner"] > 0
     assert run["fim_p50_ms"] > 0
     assert "| learners |" in table([])

@@ -298,3 +298,8 @@ def test_codetutor_serve_prints_where_to_connect_and_stops_on_ctrl_c(starter_spe
     assert "Stopped.\n" in list(iter(lines.get_nowait, None))
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/models", trust_env=False)
+
+
+def test_the_key_never_shows_in_the_options_repr():
+    """ServeOptions' repr (logs, tracebacks) leaves the API key out."""
+    assert "s3cret" not in repr(ServeOptions(Path("m.gguf"), "a", api_key="s3cret"))

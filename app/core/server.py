@@ -72,18 +72,24 @@ def check_url(url: str) -> str:
             f"The server address “{text}” has no scheme: write it in full, e.g. "
             f"“http://{text.rstrip('/')}” (or https:// when the server has a certificate)."
         )
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        _ = parts.port  # raises on a port that is not a number or out of range
+    except ValueError as exc:  # "http://[lab-gpu", a bad port
+        raise ServerConfigError(f"The server address “{text}” cannot be read: {exc}.") from exc
     if parts.scheme.lower() not in SCHEMES:
         raise ServerConfigError(
             f"The server address “{text}” starts with “{parts.scheme}://”: the tutor speaks "
             "http:// or https:// only."
         )
-    if not parts.hostname:
+    if not host:
         raise ServerConfigError(f"The server address “{text}” names no host.")
-    try:
-        _ = parts.port  # raises on a port that is not a number or out of range
-    except ValueError as exc:
-        raise ServerConfigError(f"The server address “{text}” has a bad port: {exc}.") from exc
+    if parts.username is not None or parts.password is not None:
+        raise ServerConfigError(
+            "The server address has a user name or password in it (user:password@…), which "
+            "would show in every message: put the key in server.api_key_file instead."
+        )
     if parts.query or parts.fragment:
         raise ServerConfigError(
             f"The server address “{text}” has a query or fragment (after ? or #); write only "
@@ -102,7 +108,13 @@ def read_api_key(key_file: str, environ: dict[str, str] | None = None) -> str:
     """
     env = os.environ if environ is None else environ
     if not key_file:
-        return env.get(API_KEY_ENV, "").strip()
+        key = env.get(API_KEY_ENV, "").strip()
+        if key and not _usable_key(key):
+            raise ServerConfigError(
+                f"The API key in the environment variable {API_KEY_ENV} has spaces, control "
+                "characters or letters outside ASCII: a key is one word of plain characters."
+            )
+        return key
     path = Path(key_file).expanduser()
     try:
         st = path.stat()
@@ -130,9 +142,17 @@ def read_api_key(key_file: str, environ: dict[str, str] | None = None) -> str:
             "on one line."
         )
     key = lines[0]
-    if any(ch.isspace() or not ch.isprintable() for ch in key):
-        raise ServerConfigError(f"The API key in “{path}” has spaces or control characters.")
+    if not _usable_key(key):
+        raise ServerConfigError(
+            f"The API key in “{path}” has spaces or control characters, or letters outside "
+            "ASCII: a key is one word of plain characters."
+        )
     return key
+
+
+def _usable_key(key: str) -> bool:
+    """A key that fits an HTTP header: printable ASCII, no spaces."""
+    return key.isascii() and all(ch.isprintable() and not ch.isspace() for ch in key)
 
 
 def make_config(

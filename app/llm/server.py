@@ -44,10 +44,12 @@ from app.llm.server_http import (
 MAX_BUSY_WAIT_S = 300.0  # a question waits this long in all for a busy server, then fails
 FIM_WINDOW_TOKENS = 1024  # code round the cursor sent to /infill (estimated tokens)
 TOKEN_CACHE_SIZE = 512
-QUICK_READ_S = 15.0  # the server's model list, props and tokenizer answer at once, or fail
+QUICK_READ_S = 15.0  # the server's model list and props answer at once, or fail
+TOKENIZE_READ_S = 3.0  # a count that takes longer is estimated instead
+TOKENIZE_PAUSE_S = 60.0  # after a failed count, estimates for this long
 ESTIMATED_NOTE = "Token counts are estimated: the server does not say how it tokenizes."
 MAX_TOKENS_SLACK = 16  # pieces past max_tokens before a stream is taken as endless
-NO_INFILL_STATUSES = (400, 404, 405, 501)  # no /infill here, or (501) a model without FIM
+NO_INFILL_STATUSES = (404, 405, 501)  # no /infill here, or (501) a model without FIM
 
 
 class ServerUnavailableError(ModelFileError):
@@ -81,8 +83,18 @@ class ServerBackend:
             pool=config.read_timeout_s,
         )
         self._client = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        # Streams get a connection each (none kept alive): Stop shuts its socket, even
+        # before the server answered, and the server frees the learner's slot.
+        self._stream_client = httpx.Client(
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         quick = min(config.read_timeout_s, QUICK_READ_S)  # the model list, props, tokenize
         self._quick = httpx.Timeout(config.connect_timeout_s, read=quick, write=quick, pool=quick)
+        count = min(quick, TOKENIZE_READ_S)
+        self._count = httpx.Timeout(min(config.connect_timeout_s, count), read=count, pool=count)
         self._info: ModelInfo | None = None
         self._model = config.model
         self._n_ctx = config.n_ctx
@@ -92,6 +104,7 @@ class ServerBackend:
         self._note = ""
         self._finish_reason: str | None = None
         self._counts: dict[str, int] = {}
+        self._tokenize_paused_until = 0.0
         self._lock = threading.Lock()
         self.on_notice: Callable[[str], None] | None = None
         """Told, on the worker thread, what the learner should know while a request waits
@@ -150,7 +163,8 @@ class ServerBackend:
         return self._info
 
     def interrupt(self) -> None:
-        """Nothing slow to end: requests end with their Stop flag."""
+        """Nothing to end here: a request ends with its Stop flag, a model check with its
+        quick timeouts (QUICK_READ_S)."""
 
     def unload(self) -> None:
         """Forget the server's model (the connection pool stays for the next load)."""
@@ -159,6 +173,7 @@ class ServerBackend:
     def close(self) -> None:
         """Close the connections (the backend is not used again)."""
         self._client.close()
+        self._stream_client.close()
 
     @property
     def capabilities(self) -> Capabilities:
@@ -221,10 +236,12 @@ class ServerBackend:
                 yield from self._stream("/infill", payload, params, cancel, _infill_text, root=True)
                 return
             except ServerError as exc:
-                if exc.status not in NO_INFILL_STATUSES:
+                if exc.status not in (*NO_INFILL_STATUSES, 400):
                     raise
-                self._infill = False  # no /infill here, or a model without FIM tokens
-        if not self._fallback_told:
+                # no /infill here or a model without FIM tokens: for good; a 400 (this
+                # request refused, e.g. too long): this once
+                self._infill = exc.status == 400
+        if not self._infill and not self._fallback_told:
             self._fallback_told = True
             self._note = FALLBACK_NOTE
         yield from self.complete(before, params, cancel)
@@ -257,15 +274,16 @@ class ServerBackend:
         """
         self._finish_reason = None
         url = (self.config.root if root else self.config.url) + path
-        waited = 0.0
+        began = time.monotonic()
         while True:
-            stream = Stream(self._client, self.config, path, url, payload, cancel)
+            stream = Stream(self._stream_client, self.config, path, url, payload, cancel)
             try:
                 yield from self._events(stream, params, text_of)
                 return
             except ServerError as exc:
                 if exc.kind == "not_found" and "model" in (exc.body or "").lower():
                     raise ServerError("not_found", self._model_missing_message(), 404) from exc
+                waited = time.monotonic() - began
                 if exc.kind != "busy" or stream.got_data or waited >= MAX_BUSY_WAIT_S:
                     if exc.kind == "busy":
                         raise ServerError(
@@ -279,7 +297,6 @@ class ServerBackend:
                     self.on_notice(str(exc))
                 if cancel.wait(exc.retry_after_s):
                     return  # Stop while queued
-                waited += exc.retry_after_s
             finally:
                 stream.close()
 
@@ -344,8 +361,10 @@ class ServerBackend:
         return self._post_tokenize(self._tokenize_path, text)
 
     def count_tokens(self, text: str) -> int:
-        """Tokens `text` takes: counted by the server when it can, else estimated."""
-        if self._tokenize_path is None:
+        """Tokens `text` takes: counted by the server when it can, else estimated. After a
+        failed count (a busy or slow server), estimates for TOKENIZE_PAUSE_S: a question
+        never waits on more than one slow count."""
+        if self._tokenize_path is None or time.monotonic() < self._tokenize_paused_until:
             return estimate_tokens(text)
         with self._lock:
             cached = self._counts.get(text)
@@ -354,6 +373,7 @@ class ServerBackend:
         try:
             count = len(self.tokenize(text))
         except GenerationError:
+            self._tokenize_paused_until = time.monotonic() + TOKENIZE_PAUSE_S
             return estimate_tokens(text)
         with self._lock:
             if len(self._counts) >= TOKEN_CACHE_SIZE:
@@ -388,7 +408,7 @@ class ServerBackend:
         try:
             return self._client.get(url, timeout=self._quick)
         except httpx.HTTPError as exc:
-            raise network_error(exc, self.config) from exc
+            raise network_error(exc, self.config, timeout_s=self._quick.read) from exc
 
     def _list_models(self) -> list[str]:
         """The model names the server lists at /models."""
@@ -446,7 +466,7 @@ class ServerBackend:
     def _post_tokenize(self, path: str, text: str) -> list[int]:
         body = {"content": text} if path == "/tokenize" else {"input": text, "model": self._model}
         try:
-            response = self._client.post(self.config.root + path, json=body, timeout=self._quick)
+            response = self._client.post(self.config.root + path, json=body, timeout=self._count)
             data = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError) as exc:
             raise GenerationError(f"The server could not tokenize: {exc}") from exc

@@ -13,6 +13,7 @@ import contextlib
 import email.utils
 import errno
 import json
+import math
 import queue
 import socket
 import ssl
@@ -64,14 +65,20 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def network_error(exc: BaseException, config: ServerConfig, mid_reply: bool = False) -> ServerError:
-    """A transport failure (no HTTP answer) in words: what happened and what to check."""
+def network_error(
+    exc: BaseException,
+    config: ServerConfig,
+    mid_reply: bool = False,
+    timeout_s: float | None = None,
+) -> ServerError:
+    """A transport failure in words: what happened and what to check. `mid_reply`: the
+    server had begun to answer; `timeout_s`: the read timeout in force (else the config's)."""
     where = config.url
     host = config.host
     chain = list(_causes(exc))
     text = " ".join(str(e) for e in chain).lower()
     if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout | httpx.PoolTimeout):
-        return stalled_error(config)
+        return stalled_error(config, timeout_s)
     if mid_reply:
         return ServerError(
             "cut",
@@ -109,11 +116,12 @@ def network_error(exc: BaseException, config: ServerConfig, mid_reply: bool = Fa
     return ServerError("failed", f"The server at {where} could not be reached: {exc}.")
 
 
-def stalled_error(config: ServerConfig) -> ServerError:
-    """The server went quiet for the read timeout."""
+def stalled_error(config: ServerConfig, timeout_s: float | None = None) -> ServerError:
+    """The server went quiet for the read timeout (`timeout_s`, else the config's)."""
+    waited = config.read_timeout_s if timeout_s is None else timeout_s
     return ServerError(
         "stalled",
-        f"The server stopped answering: nothing came for {config.read_timeout_s:g} s, so the "
+        f"The server stopped answering: nothing came for {waited:g} s, so the "
         "wait was ended. What arrived is kept; ask again, or tell your teacher if it goes on.",
     )
 
@@ -131,6 +139,8 @@ def retry_after(headers: httpx.Headers) -> float:
         except (TypeError, ValueError):
             return RETRY_AFTER_DEFAULT_S
         seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return RETRY_AFTER_DEFAULT_S
     return min(max(seconds, 0.5), RETRY_AFTER_MAX_S)
 
 
@@ -269,9 +279,10 @@ class SseParser:
 
     def finish(self) -> list[str]:
         """The data of an event the stream ended without closing."""
-        if self._buffer:
-            self.feed(b"\n")
-        return self.feed(b"\n") if self._data else []
+        events = self.feed(b"\n") if self._buffer else []
+        if self._data:
+            events += self.feed(b"\n")
+        return events
 
     def _too_big(self) -> ServerError:
         return ServerError(
@@ -285,8 +296,10 @@ class SseParser:
 class Stream:
     """One POST whose answer is read on a helper thread and handed over event by event.
 
-    Iterate `events()`; `close()` (any thread) ends it at once, shutting the socket so the
-    server sees the client go and frees its slot.
+    Iterate `events()`; it returns within a poll of Stop being set. `close()` (any thread)
+    shuts the connection's socket, also while the server has not answered yet (a queued
+    request), so the server sees the client go and frees its slot. Use a client that keeps
+    no connection alive: each stream is its own connection, shut when it ends.
     """
 
     def __init__(
@@ -307,26 +320,44 @@ class Stream:
         self._queue: queue.Queue[Event] = queue.Queue()
         self._lock = threading.Lock()
         self._response: httpx.Response | None = None
+        self._network: Any = None  # httpcore's network stream, once connected
         self._closed = False
         self.got_data = False
         self._thread = threading.Thread(target=self._read, name="server-stream", daemon=True)
         self._thread.start()
 
     # -- the helper thread ---------------------------------------------------------------
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """Keep the connection's network stream as soon as it exists (httpcore's trace), so
+        `close()` can shut it before the server answers."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            with self._lock:
+                self._network = info.get("return_value")
+                closed = self._closed
+            if closed:
+                self._shut()
+
     def _read(self) -> None:
         try:
-            with self._client.stream("POST", self._url, json=self._payload) as response:
+            request = self._client.build_request(
+                "POST", self._url, json=self._payload, extensions={"trace": self._trace}
+            )
+            response = self._client.send(request, stream=True)
+            try:
                 with self._lock:
                     self._response = response
                     closed = self._closed
                 if closed:
                     return
                 self._read_response(response)
+            finally:
+                response.close()
         except ServerError as exc:
             self._queue.put(Event("error", exc))
         except (httpx.HTTPError, OSError) as exc:
             if not self._closed:
-                self._queue.put(Event("error", exc))
+                answered = self._response is not None
+                self._queue.put(Event("error", (exc, answered)))
         except Exception as exc:  # noqa: BLE001 - the waiting side must always hear the end
             self._queue.put(Event("error", ServerError("failed", f"The server failed: {exc}")))
 
@@ -392,10 +423,11 @@ class Stream:
                     continue
                 last = time.monotonic()
                 if event.kind == "error":
-                    exc = event.data
-                    if isinstance(exc, ServerError):
-                        raise exc
-                    raise network_error(exc, self._config, mid_reply=self.got_data) from exc
+                    if isinstance(event.data, ServerError):
+                        raise event.data
+                    exc, answered = event.data
+                    mid_reply = self.got_data or answered
+                    raise network_error(exc, self._config, mid_reply=mid_reply) from exc
                 if event.kind == "end":
                     return
                 self.got_data = True
@@ -406,20 +438,26 @@ class Stream:
             self.close()
 
     def close(self) -> None:
-        """End the request now, from any thread: the socket is shut, the reader ends."""
+        """End the request now, from any thread: the socket is shut (also before the server
+        answered), the reader ends, and `events()` returns."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+        self._queue.put(Event("end"))
+        self._shut()
+
+    def _shut(self) -> None:
+        with self._lock:
+            network = self._network
             response = self._response
-        if response is None:
-            return  # still connecting: the reader sees `_closed` when it gets through
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
+        if network is None and response is not None:
+            network = response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's recv; the server sees EOF
-        else:
+        elif response is not None:
             with contextlib.suppress(Exception):
                 response.close()
 

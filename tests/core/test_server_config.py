@@ -14,8 +14,11 @@ from app.core.server import API_KEY_ENV, ServerConfigError, check_url, make_conf
         ("lab-gpu.local:8080/v1", "has no scheme: write it in full, e.g. “http://lab-gpu.local"),
         ("ftp://lab-gpu.local/v1", "http:// or https:// only"),
         ("http:///v1", "names no host"),
-        ("http://lab-gpu.local:99999/v1", "bad port"),
+        ("http://lab-gpu.local:99999/v1", "Port out of range"),
         ("http://lab-gpu.local:8080/v1?key=1", "query or fragment"),
+        ("http://[lab-gpu:8080/v1", "cannot be read"),
+        ("http://[lab-gpu]:8080/v1", "cannot be read"),
+        ("http://ada:secret@lab-gpu.local/v1", "user name or password"),
         ("   ", "is empty"),
     ],
 )
@@ -45,9 +48,12 @@ def test_the_key_comes_from_the_file_and_is_never_shown(tmp_path):
 
 
 def test_without_a_file_the_key_comes_from_the_environment():
-    """No key file: the environment variable, else no key."""
+    """No key file: the environment variable, else no key; one with a newline inside is
+    refused, never sent."""
     assert read_api_key("", {API_KEY_ENV: " from-env "}) == "from-env"
     assert read_api_key("", {}) == ""
+    with pytest.raises(ServerConfigError, match="CODETUTOR_SERVER_API_KEY has spaces"):
+        read_api_key("", {API_KEY_ENV: "sk-one\nsk-two"})
 
 
 @pytest.mark.parametrize(
@@ -59,6 +65,7 @@ def test_without_a_file_the_key_comes_from_the_environment():
         ("x" * 5000, "a key file holds one line"),
         (b"\xff\xfe", "is not text"),
         ("a key with spaces", "spaces or control characters"),
+        ("clé-secrète", "letters outside ASCII"),
         ("dir", "is not a regular file"),
     ],
 )

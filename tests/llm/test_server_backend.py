@@ -416,3 +416,80 @@ def test_a_model_file_is_refused_while_the_server_runs_the_tutor(stub):
     backend = ServerBackend(ServerConfig(server.url))
     with pytest.raises(ServerUnavailableError, match="clear server.url"):
         backend.load(starter_model_spec())
+
+
+def test_stop_before_the_server_answers_closes_the_connection(stub):
+    """Stop while the server has not even sent its headers (a queued request): the call
+    returns at once, and the server sees the client go, so it never runs the request."""
+    gone = threading.Event()
+
+    def route(handler):
+        import select
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # a busy server: nothing sent yet
+            readable, _, _ = select.select([handler.connection], [], [], 0.05)
+            if readable and handler.connection.recv(1, socket.MSG_PEEK) == b"":
+                gone.set()
+                return
+
+    server = stub({("POST", "/v1/chat/completions"): route})
+    backend = backend_for(server.url, read_timeout_s=30)
+    cancel = CancelFlag()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    assert list(backend.stream_chat(_messages(), PARAMS, cancel)) == []
+    assert time.monotonic() - started < 10
+    assert gone.wait(10), "the server never saw the client go"
+
+
+def test_a_slow_tokenizer_is_given_up_for_estimates():
+    """A server whose /tokenize hangs: one count waits the tokenizer's short timeout, then
+    counts are estimated at once (a question never waits on every count)."""
+    release = threading.Event()
+
+    def tokenize(handler):
+        if handler.json_body.get("content") == "hi":
+            handler.send_json({"tokens": [1]})  # at load: the server tokenizes
+            return
+        release.wait(30)
+
+    server = StubServer(
+        {("GET", "/v1/models"): models_route("tutor"), ("POST", "/tokenize"): tokenize}
+    ).start()
+    try:
+        backend = backend_for(server.url)
+        assert backend.capabilities.exact_tokens
+        started = time.monotonic()
+        assert backend.count_tokens("x" * 35) == 10  # estimated after the timeout
+        first = time.monotonic() - started
+        started = time.monotonic()
+        assert backend.count_tokens("y" * 70) == 20
+        assert time.monotonic() - started < first / 2  # no second wait
+        assert first < 25
+    finally:
+        release.set()
+        server.stop()
+
+
+def test_a_retry_after_that_is_no_number_waits_the_default():
+    """Retry-After "nan", "inf" or garbage: the default wait, never a loop without pause."""
+    import httpx
+
+    from app.llm.server_http import RETRY_AFTER_DEFAULT_S, retry_after
+
+    for value in ("nan", "inf", "soon", ""):
+        assert retry_after(httpx.Headers({"Retry-After": value})) == RETRY_AFTER_DEFAULT_S
+    assert retry_after(httpx.Headers({"Retry-After": "7"})) == 7
+
+
+def test_an_event_ended_by_cr_lf_cr_is_not_lost():
+    """A stream ending in CR LF CR (no last newline) still gives its last event;
+    multi-line data and comments are read as SSE says."""
+    from app.llm.server_http import SseParser
+
+    parser = SseParser()
+    assert parser.feed(b": keep-alive\r\ndata: one\r\ndata: two\r\n\r\ndata: x\r\n\r") == [
+        "one\ntwo"
+    ]
+    assert parser.finish() == ["x"]
