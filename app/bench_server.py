@@ -3,8 +3,9 @@
 Each simulated learner is a thread with its own server backend (the app's own client): it
 types for a while (an inline completion every FIM_EVERY_S, as the editor asks at typing
 pace), asks the tutor a question and reads the streamed reply, thinks, and starts again,
-until the run's time is up (a learner's first round is always whole). Requests in flight then finish; a run is bounded by its
-seconds plus GRACE_S, after which what is still open is stopped and counted as failed.
+until the run's time is up (a learner's first round is always whole). Requests in flight
+then finish; a run is bounded by its seconds plus GRACE_S, after which what is still open
+is stopped and counted as failed.
 
 The figures per run: the time to the first word of the tutor's replies (p50, p95), the
 decode speed each learner sees (tokens/s, the median over replies), the inline
