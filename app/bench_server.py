@@ -206,7 +206,7 @@ def run_load(config: ServerConfig, learners: int, seconds: float, label: str = "
         failed=len(failures),
         ttft_p50_ms=_quantile(ttft, 0.5),
         ttft_p95_ms=_quantile(ttft, 0.95),
-        tokens_per_s_per_learner=_round(statistics.median(rates)) if rates else None,
+        tokens_per_s_per_learner=round(statistics.median(rates), 1) if rates else None,
         fim_p50_ms=_quantile(fim, 0.5),
         fim_p95_ms=_quantile(fim, 0.95),
         failures=sorted(set(failures))[:5],
@@ -215,10 +215,6 @@ def run_load(config: ServerConfig, learners: int, seconds: float, label: str = "
 
 def _quantile(values: list[float], share: float) -> float | None:
     return round(percentile(values, share), 1) if values else None
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 def table(results: list[LoadResult]) -> str:

@@ -4,14 +4,13 @@ input in words."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from models.fixtures import no_network_beyond_loopback
 
 from app.bench_server import parse_learners, table
 from app.cli import main
-from app.serve_process import find_llama_server
+from app.serve_process import find_llama_server, free_port
 
 __all__ = ["no_network_beyond_loopback"]  # nothing but 127.0.0.1 is reached
 
@@ -34,9 +33,7 @@ def test_bad_input_is_a_message_and_exit_2(capsys):
 
 def test_a_server_that_is_not_there_counts_as_failed_and_exits_1(capsys):
     """Learners that cannot connect are failures (the run exits 1), not a crash."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     code = main(
         ["bench", "--server", f"http://127.0.0.1:{port}/v1", "--learners", "2", "--seconds", "1"]
     )

@@ -4,13 +4,13 @@ reached, its model, a short reply timed; a server that is not there is unhealthy
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from models.fixtures import no_network_beyond_loopback
 from server_stubs import StubServer, chat_stream, models_route
 
 from app.doctor import doctor
+from app.serve_process import free_port
 
 __all__ = ["no_network_beyond_loopback"]
 
@@ -51,9 +51,7 @@ def test_doctor_reports_the_server_its_model_and_a_timed_reply(tmp_path, server)
 
 def test_doctor_says_a_server_that_is_not_there_is_unhealthy(tmp_path):
     """Nothing listening at server.url: "connection refused" and exit 1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     _site(tmp_path, f"http://127.0.0.1:{port}/v1")
     out = io.StringIO()
     assert doctor(out) == 1

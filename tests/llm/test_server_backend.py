@@ -17,6 +17,7 @@ from app.llm.backend import CancelFlag, ChatMessage, GenerationParams
 from app.llm.fim import FALLBACK_NOTE
 from app.llm.server import ESTIMATED_NOTE, ServerBackend, ServerUnavailableError
 from app.llm.server_http import ServerError, network_error
+from app.serve_process import free_port
 
 PARAMS = GenerationParams(max_tokens=32, temperature=0.0)
 
@@ -302,9 +303,7 @@ def test_a_server_that_ignores_streaming_still_answers(stub):
 
 def test_nothing_listening_is_connection_refused():
     """A port with no server: "connection refused", with what to check."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     with pytest.raises(ServerUnavailableError) as caught:
         backend_for(f"http://127.0.0.1:{port}/v1")
     assert f"Nothing answers at http://127.0.0.1:{port}/v1 (connection refused)" in str(

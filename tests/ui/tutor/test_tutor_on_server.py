@@ -14,6 +14,7 @@ from app.llm.local import LocalBackend
 from app.llm.server import ServerBackend
 from app.main import backend_from_settings, build_app, start_default_model
 from app.paths import BUILTIN_LESSONS_DIR
+from app.serve_process import free_port
 from app.settings import Settings
 from app.ui.common.actions import ActionId
 
@@ -116,11 +117,7 @@ def test_a_server_address_without_a_scheme_runs_the_model_here_and_says_why(tmp_
 def test_an_unreachable_server_is_a_message_and_the_app_stays_usable(qtbot, tmp_path):
     """A server that refuses connections: the model fails to load with "connection
     refused", the editor still works, and the tutor's actions wait for a model."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     settings = Settings(user={"server.url": f"http://127.0.0.1:{port}/v1"})
     parts = build_app(settings, data_dir=tmp_path / "data", lesson_roots=[BUILTIN_LESSONS_DIR])
     qtbot.addWidget(parts.window)
